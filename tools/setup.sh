@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up a working environment from scratch: the Fashion-MNIST IDX files (Debian), a venv in .venv, the package with its dev tools.
+# Exact pins live here (and in the README); setup.py declares ranges. Idempotent: a second run is quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null 2>&1 || echo "setup: dataset-fashion-mnist not installed (tests that need it are skipped)"
+fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+if ! .venv/bin/python -c "import hyperrep_nb, nbdev, torchvision, pytest" 2>/dev/null; then
+  .venv/bin/pip install -q --disable-pip-version-check torch==2.14.1 torchvision==0.29.1 nbdev==2.4.14 execnb==0.1.18 \
+    fastcore==1.14.5 -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+fi
+.venv/bin/python -c "import hyperrep_nb, torch; print('setup: hyperrep_nb', hyperrep_nb.__version__, 'torch', torch.__version__)"
