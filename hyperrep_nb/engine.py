@@ -109,14 +109,14 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
     h = f(torch.baddbmm(b4, h, W4.mT))                                           # [P, B, 20]
     return torch.baddbmm(b5, h, W5.mT)                                           # [P, B, 10]
 
-# %% ../nbs/00b_engine.ipynb #f1f9b214
+# %% ../nbs/00b_engine.ipynb #06cd55c0
 class Population:
     "P zoo CNNs as one stacked parameter tensor [P, N], trained and evaluated all at once."
     def __init__(self, params:torch.Tensor,  # flat parameters [P, N]
                  act:str='tanh',  # activation of the zoo recipe
                  lr:float=3e-4, wd:float=0.,  # Adam learning rate, L2 weight decay (as torch.optim.Adam)
                  device='cpu',  # 'cpu' or 'cuda'
-                 chunk_images:int=None,  # model-images per pass; default 256 on CPU, the whole population on CUDA
+                 chunk_images:int=None,  # model-images per pass; default 512 on CPU, the whole population on CUDA
                  betas=(0.9, 0.999), eps:float=1e-8):
         if params.dim() != 2: raise ValueError(f"params must be [P, N], got {list(params.shape)}")
         self.channels = channels_of(params.shape[1])
@@ -126,7 +126,7 @@ class Population:
         self.m, self.v, self.t = torch.zeros_like(self.params), torch.zeros_like(self.params), 0
         self.diverged = ~torch.isfinite(self.params).all(1)
         self.act, self.lr, self.wd, self.betas, self.eps = act, lr, wd, betas, eps
-        self.chunk_images = chunk_images or (256 if self.device.type == 'cpu' else None)
+        self.chunk_images = chunk_images or (512 if self.device.type == 'cpu' else None)
 
     def __len__(self): return self.params.shape[0]
     def __repr__(self): return f"Population(P={len(self)}, channels={self.channels}, act={self.act!r}, device={self.device}, diverged={int(self.diverged.sum())})"
