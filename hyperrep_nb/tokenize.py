@@ -13,7 +13,7 @@ import torch
 from .engine import layer_shapes, layer_slices, n_params, channels_of
 from .zoo import Zoo
 
-# %% ../nbs/01_tokenize.ipynb #f093d2d4
+# %% ../nbs/01_tokenize.ipynb #4412e081
 SPLITS = ('train', 'val', 'test')
 
 @dataclass
@@ -30,6 +30,8 @@ def split_models(n_models:int, fractions=(0.7, 0.15, 0.15), seed:int=42):
     "Model indices of each split after a seeded shuffle: {split: LongTensor}."
     perm = torch.randperm(n_models, generator=torch.Generator().manual_seed(seed))
     n_tr, n_va = round(fractions[0] * n_models), round(fractions[1] * n_models)
+    if min(n_tr, n_va, n_models - n_tr - n_va) < 1:
+        raise ValueError(f"{n_models} models are too few to split {fractions}: every split needs at least one model")
     return dict(zip(SPLITS, (perm[:n_tr], perm[n_tr:n_tr+n_va], perm[n_tr+n_va:])))
 
 # %% ../nbs/01_tokenize.ipynb #bd85c9d7
