@@ -6,17 +6,17 @@
 __all__ = ['layer_sigmas', 'param_layers', 'lwln_loss', 'layer_r2', 'validate', 'train_ae', 'load_ae', 'check_compatible',
            'reconstruction_report', 'plot_lwln', 'lwln_experiment']
 
-# %% ../nbs/03_lwln.ipynb #bc887542
+# %% ../nbs/03_lwln.ipynb #b01b528d
 import json, math, os, time
 from pathlib import Path
 from dataclasses import asdict
 import torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from .engine import layer_slices, n_params, channels_of, Population
-from .zoo import Zoo, Recipe
+from .zoo import Zoo, Recipe, atomic_save
 from .data import load_dataset
 from .tokenize import WeightData, zoo_dataset, Augment, SPLITS
-from .autoencoder import AEConfig, HyperAE, ae_config, nt_xent, ae_state, ae_from_state
+from .autoencoder import AEConfig, HyperAE, ae_config, nt_xent, ae_state, ae_from_state, reconstruct
 
 # %% ../nbs/03_lwln.ipynb #2d5f9378
 def layer_sigmas(w_train:torch.Tensor,  # training-split flat vectors [M, N]
@@ -46,24 +46,19 @@ def layer_r2(w_hat:torch.Tensor, w:torch.Tensor)->torch.Tensor:
     sse, sst = (w_hat - w) ** 2, (w - w.mean(0)) ** 2
     return torch.stack([1 - torch.cat([sse[:, ws], sse[:, bs]], 1).sum() / torch.cat([sst[:, ws], sst[:, bs]], 1).sum() for ws, bs in layer_slices(c)])
 
-# %% ../nbs/03_lwln.ipynb #ae0b55cc
+# %% ../nbs/03_lwln.ipynb #7b4559c0
 def _lr_factor(c:AEConfig, t:float)->float:
     "Learning-rate factor at (fractional) epoch t: linear warm-up, then cosine decay to 0."
     if t < c.warmup: return (t + 1e-3) / c.warmup
     return 0.5 * (1 + math.cos(math.pi * min(1., (t - c.warmup) / max(1, c.epochs - c.warmup))))
 
-def _save(obj, path):
-    tmp = Path(f'{path}.tmp'); torch.save(obj, tmp); os.replace(tmp, path)
-
 @torch.no_grad()
 def validate(ae:HyperAE, w:torch.Tensor, sigma:torch.Tensor, bs:int=500)->dict:
     "Reconstruction losses (LWLN and plain MSE) and per-layer R^2 of `ae` on w [M, N]."
-    ae.eval()
-    dev = next(ae.parameters()).device
-    w_hat = torch.cat([ae.decode(ae.encode(w[i:i+bs].to(dev))).cpu() for i in range(0, len(w), bs)])
+    w_hat = reconstruct(ae, w, bs)
     return dict(rec=lwln_loss(w_hat, w, sigma).item(), mse=lwln_loss(w_hat, w).item(), r2=layer_r2(w_hat, w).tolist())
 
-# %% ../nbs/03_lwln.ipynb #8c27b161
+# %% ../nbs/03_lwln.ipynb #ee6c8e35
 def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dataset`)
              config:AEConfig=AEConfig(),  # architecture and training (`ae_config('cpu')`)
              lwln:bool=True,  # layer-wise normalised loss (else the plain MSE)
@@ -115,11 +110,11 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
             if val['rec'] < best: best, best_state = val['rec'], {k: v.detach().cpu().clone() for k, v in ae.state_dict().items()}
             bar.set_postfix(rec=f"{tot['rec']:.3f}", con=f"{tot['con']:.2f}", val=f"{val['rec']:.3f}")
             if out and (e + 1 in (c.epochs, end) or (e + 1) % max(1, c.epochs // 50) == 0):
-                _save(_ae_file(ae, best_state, sigma, run, hist, best, e + 1,
+                atomic_save(_ae_file(ae, best_state, sigma, run, hist, best, e + 1,
                                dict(model=ae.state_dict(), opt=opt.state_dict(), rng=torch.get_rng_state(), gen=gen.get_state())), out)
     ae.load_state_dict(best_state if best_state is not None else ae.state_dict())
     info = dict(sigma=sigma, lwln=lwln, history=hist, best_val=best, recipe=data.recipe)
-    if out and end == c.epochs: _save(_ae_file(ae, best_state, sigma, run, hist, best, c.epochs, None), out)
+    if out and end == c.epochs: atomic_save(_ae_file(ae, best_state, sigma, run, hist, best, c.epochs, None), out)
     return ae.eval(), info
 
 def _ae_file(ae, best_state, sigma, run, hist, best, epochs_done, train):
@@ -146,13 +141,12 @@ def check_compatible(ae:HyperAE, zoo:Zoo):
         raise ValueError(f"this autoencoder encodes {ae.channels}-channel zoo CNNs ({n_params(ae.channels)} parameters); "
                          f"zoo {zoo.recipe.name!r} has {zoo.recipe.channels}-channel ones ({zoo.weights.shape[-1]} parameters)")
 
-# %% ../nbs/03_lwln.ipynb #5151a9e7
+# %% ../nbs/03_lwln.ipynb #a470e8e1
 @torch.no_grad()
 def reconstruction_report(ae:HyperAE, data:WeightData, recipe:Recipe, images=None, split:str='test', device='cpu')->dict:
     "Accuracy of the decoded models of a split vs their originals, and per-layer R^2."
     w = data.w[split]
-    ae = ae.to(device).eval()
-    w_hat = torch.cat([ae.decode(ae.encode(w[i:i+500].to(device))).cpu() for i in range(0, len(w), 500)])
+    w_hat = reconstruct(ae.to(device), w)
     images = images or load_dataset(recipe.dataset).test
     acc = lambda ws: Population(ws, recipe.act, device=device).evaluate(*images)[1]
     a_orig, a_rec = acc(w), acc(w_hat)
