@@ -5,14 +5,15 @@
 # %% auto #0
 __all__ = ['format_table', 'run_zoo', 'run_train_ae', 'run_lwln', 'parser', 'main']
 
-# %% ../nbs/05a_cli.ipynb #88964617
+# %% ../nbs/05a_cli.ipynb #8ebb8c8e
 import argparse, sys, time
+from pathlib import Path
 from .zoo import RECIPES, make_zoo, get_recipe, Zoo
 from .tokenize import zoo_dataset
 from .autoencoder import PRESETS, ae_config
 from .lwln import train_ae, lwln_experiment, reconstruction_report
 
-# %% ../nbs/05a_cli.ipynb #ef9819a1
+# %% ../nbs/05a_cli.ipynb #8fd362e3
 def _zoo_parser(sub):
     p = sub.add_parser('zoo', help='train a model zoo', description='Train a population of zoo CNNs, keeping every epoch.')
     p.add_argument('--dataset', default='digits', help='data set; its recipe of the same name is used unless --recipe is given')
@@ -35,7 +36,6 @@ def run_zoo(a):
     "The `zoo` subcommand."
     recipe = get_recipe(a.recipe or a.dataset)
     if recipe.dataset != a.dataset: raise SystemExit(f"recipe {recipe.name!r} is for data set {recipe.dataset!r}, not {a.dataset!r}")
-    from pathlib import Path
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     t = time.time()
     zoo = make_zoo(recipe, a.models, a.epochs, out=a.out, seed0=a.seed0, root=a.root, n_train=a.n_train, device=a.device, progress=not a.quiet)
@@ -43,7 +43,7 @@ def run_zoo(a):
     print('test accuracy over the models, per epoch:')
     print(format_table(zoo.accuracy_table(), ['epoch', 'mean', 'std', 'min', 'max']))
 
-# %% ../nbs/05a_cli.ipynb #7650770d
+# %% ../nbs/05a_cli.ipynb #7dac279a
 def _ae_args(p):
     "Arguments shared by the autoencoder subcommands."
     p.add_argument('--zoo', required=True, help='zoo file written by `hyperrep zoo`')
@@ -71,7 +71,6 @@ def run_train_ae(a):
     "The `train-ae` subcommand."
     zoo = Zoo.load(a.zoo)
     data = zoo_dataset(zoo, epochs=tuple(a.window))
-    from pathlib import Path
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     ae, info = train_ae(data, _config(a), lwln=not a.no_lwln, out=a.out, seed=a.seed, device=a.device, progress=not a.quiet)
     r = reconstruction_report(ae, data, zoo.recipe, device=a.device)

@@ -72,7 +72,7 @@ def read_zoo_file(path):
         raise ZooFileError(f"{path}: inconsistent shapes (weights {list(d['weights'].shape)}, epochs_done {d['epochs_done']})")
     return d
 
-# %% ../nbs/00_zoo.ipynb #709000dc
+# %% ../nbs/00_zoo.ipynb #cb1c7295
 @dataclass
 class Zoo:
     "A trained model zoo: checkpoints [P, E+1, N], per-model metrics [P, E+1], seeds and recipe."
@@ -84,10 +84,14 @@ class Zoo:
     config: dict
 
     @classmethod
+    def from_dict(cls, d:dict):
+        "A `Zoo` from the contents of a zoo file (see `read_zoo_file`)."
+        return cls(d['weights'], d['metrics'], d['seeds'], Recipe(**d['recipe']), d['diverged'], d['config'])
+
+    @classmethod
     def load(cls, path):
         "Load a zoo file written by `make_zoo`."
-        d = read_zoo_file(path)
-        return cls(d['weights'], d['metrics'], d['seeds'], Recipe(**d['recipe']), d['diverged'], d['config'])
+        return cls.from_dict(read_zoo_file(path))
 
     @property
     def n_models(self): return self.weights.shape[0]
@@ -106,7 +110,7 @@ class Zoo:
         return [dict(epoch=e, mean=a[:, e].mean().item(), std=a[:, e].std().item() if len(a) > 1 else 0.,
                      min=a[:, e].min().item(), max=a[:, e].max().item()) for e in range(self.epochs + 1)]
 
-# %% ../nbs/00_zoo.ipynb #a7ae2097
+# %% ../nbs/00_zoo.ipynb #810c14d1
 def _zoo_config(recipe, n_models, epochs, seed0, n_train):
     return dict(recipe=recipe.name, n_models=n_models, epochs=epochs, seed0=seed0, n_train=n_train)
 
@@ -120,13 +124,13 @@ def _resume(out, config):
 
 def _write_manifest(out, d, seconds):
     "A readable summary of a zoo file, beside it as .json."
-    zoo = Zoo(d['weights'], d['metrics'], d['seeds'], Recipe(**d['recipe']), d['diverged'], d['config'])
+    zoo = Zoo.from_dict(d)
     man = dict(file=Path(out).name, format=ZOO_FORMAT, version=ZOO_VERSION, recipe=d['recipe'], config=d['config'],
                epochs_done=d['epochs_done'], n_params=zoo.weights.shape[-1], diverged=int(d['diverged'].sum()),
                seconds=round(seconds, 1), test_acc=[{k: round(v, 4) for k, v in r.items()} for r in zoo.accuracy_table()])
     Path(out).with_suffix('.json').write_text(json.dumps(man, indent=1))
 
-# %% ../nbs/00_zoo.ipynb #40a1bf71
+# %% ../nbs/00_zoo.ipynb #9e76f47c
 def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
              n_models:int,  # population size P
              epochs:int,  # epochs of training (checkpoints 0..epochs)
@@ -175,7 +179,7 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
         bar.set_postfix(test_acc=f"{new['test_acc'].mean():.3f}")
         if out: atomic_save(d, out); _write_manifest(out, d, d['seconds'])
     bar.close()
-    return Zoo(d['weights'], d['metrics'], d['seeds'], r, d['diverged'], config)
+    return Zoo.from_dict(d)
 
 # %% ../nbs/00_zoo.ipynb #857697e2
 def plot_zoo(zoo:Zoo, metric:str='test_acc', ax=None):
