@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'Recipe', 'get_recipe', 'ZooFileError', 'atomic_save',
-           'read_zoo_file', 'Zoo', 'make_zoo', 'plot_zoo']
+           'load_checked', 'read_zoo_file', 'Zoo', 'make_zoo', 'plot_zoo']
 
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
 import json, math, os, time
@@ -43,7 +43,7 @@ def get_recipe(name:str)->Recipe:
     if name not in RECIPES: raise ValueError(f"unknown recipe {name!r}: choose one of {', '.join(RECIPES)}")
     return RECIPES[name]
 
-# %% ../nbs/00_zoo.ipynb #e56bad78
+# %% ../nbs/00_zoo.ipynb #744912a0
 ZOO_FORMAT, ZOO_VERSION = 'hyperrep_nb.zoo', 1
 METRICS = ('train_loss', 'train_acc', 'val_loss', 'val_acc', 'test_loss', 'test_acc')
 
@@ -56,12 +56,16 @@ def atomic_save(obj, path):
     torch.save(obj, tmp)
     os.replace(tmp, path)
 
+def load_checked(path, what:str, missing=ValueError, corrupt=ValueError):
+    "`torch.load(weights_only=True)` of a `what` file, with clear errors for a missing or unreadable one."
+    path = Path(path)
+    if not path.exists(): raise missing(f"no {what} file at {path}")
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e: raise corrupt(f"{path} is not a readable {what} file (truncated or corrupt?): {e}") from e
+
 def read_zoo_file(path):
     "The checked contents of a zoo file (a dict of tensors and plain values)."
-    path = Path(path)
-    if not path.exists(): raise ZooFileError(f"no zoo file at {path}")
-    try: d = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ZooFileError(f"{path} is not a readable zoo file (truncated or corrupt?): {e}") from e
+    d = load_checked(path, 'zoo', ZooFileError, ZooFileError)
     if not isinstance(d, dict) or d.get('format') != ZOO_FORMAT:
         raise ZooFileError(f"{path} is not a hyperrep_nb zoo file (format {d.get('format') if isinstance(d, dict) else type(d).__name__!r})")
     if d.get('version') != ZOO_VERSION: raise ZooFileError(f"{path}: zoo file version {d.get('version')}, this library reads {ZOO_VERSION}")
