@@ -9,7 +9,7 @@ __all__ = ['format_table', 'run_zoo', 'run_train_ae', 'run_lwln', 'parser', 'mai
 import argparse, sys, time
 from pathlib import Path
 from .zoo import RECIPES, make_zoo, get_recipe, Zoo
-from .tokenize import zoo_dataset
+from .tokenize import zoo_dataset, align_data
 from .autoencoder import PRESETS, ae_config
 from .lwln import train_ae, lwln_experiment, reconstruction_report
 
@@ -53,6 +53,8 @@ def _ae_args(p):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--device', default='cpu')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
+    p.add_argument('--no-align', action='store_true', help='keep the neurons in the order training left them (no weight matching)')
+    p.add_argument('--target', default='input', choices=('input', 'view'), help="reconstruct the un-augmented input (ours) or each augmented view (the paper's)")
 
 def _ae_parsers(sub):
     p = sub.add_parser('train-ae', help='train a hyper-representation autoencoder on a zoo')
@@ -71,8 +73,9 @@ def run_train_ae(a):
     "The `train-ae` subcommand."
     zoo = Zoo.load(a.zoo)
     data = zoo_dataset(zoo, epochs=tuple(a.window))
+    if not a.no_align: data = align_data(data)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    ae, info = train_ae(data, _config(a), lwln=not a.no_lwln, out=a.out, seed=a.seed, device=a.device, progress=not a.quiet)
+    ae, info = train_ae(data, _config(a), lwln=not a.no_lwln, out=a.out, seed=a.seed, device=a.device, progress=not a.quiet, target=a.target)
     r = reconstruction_report(ae, data, zoo.recipe, device=a.device)
     print(f"saved {a.out}: best validation reconstruction loss {info['best_val']:.4f}")
     print(f"test split ({r['n']} checkpoints): original accuracy {r['acc_orig'].mean():.3f}, reconstructed {r['acc_rec'].mean():.3f} "
@@ -80,7 +83,8 @@ def run_train_ae(a):
 
 def run_lwln(a):
     "The `lwln` subcommand."
-    res = lwln_experiment(Zoo.load(a.zoo), _config(a), a.out, epochs=tuple(a.window), seed=a.seed, device=a.device, progress=not a.quiet)
+    res = lwln_experiment(Zoo.load(a.zoo), _config(a), a.out, epochs=tuple(a.window), seed=a.seed, device=a.device,
+                          progress=not a.quiet, align=not a.no_align, target=a.target)
     s = res['summary']
     print(f"zoo {s['zoo']}: {s['n_models']} models, {s['n_train']} training / {s['n_test']} test checkpoints; sigma_l " + ' '.join(f'{v:.3f}' for v in s['sigma']))
     for k in ('LWLN', 'no LWLN'):

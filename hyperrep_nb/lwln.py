@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from .engine import layer_slices, n_params, channels_of, Population
 from .zoo import Zoo, Recipe, atomic_save, load_checked
 from .data import load_dataset
-from .tokenize import WeightData, zoo_dataset, Augment
+from .tokenize import WeightData, zoo_dataset, align_data, Augment
 from .autoencoder import AEConfig, HyperAE, nt_xent, ae_state, ae_from_state, reconstruct
 
 # %% ../nbs/03_lwln.ipynb #2f633491
@@ -68,12 +68,15 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
              out:str=None,  # file to save to and resume from
              seed:int=0, device='cpu', progress:bool=True,
              augment:Augment=Augment(),  # the augmentations of each view
+             target:str='input',  # reconstruct the un-augmented input ('input', ours) or each augmented view ('view', the paper's)
              stop_after:int=None,  # stop once this many epochs are done (the run resumes from `out` later)
             ):  # (best HyperAE, info dict)
     "Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation reconstruction loss."
     c, w_tr, channels = config, data.w['train'], channels_of(data.w['train'].shape[1])
+    if target not in ('input', 'view'): raise ValueError(f"target must be 'input' or 'view', not {target!r}")
     sigma = layer_sigmas(w_tr)
-    run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr), n_val=len(data.w['val']))
+    run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr), n_val=len(data.w['val']),
+               target=target, aligned=data.ref is not None, augment=asdict(augment))
     st = load_checked(out, 'autoencoder') if out and Path(out).exists() else None
     if st is not None and st.get('run') != run:
         raise ValueError(f"{out} holds an autoencoder trained with {st.get('run')}, not {run}: choose another output or delete it")
@@ -99,10 +102,12 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
             tot = dict(loss=0., rec=0., con=0.)
             for b in range(n_batches):
                 for g in opt.param_groups: g['lr'] = c.lr * _lr_factor(c, e + b / n_batches)
-                v1, v2 = augment.views(w_tr[perm[b*c.batch_size:(b+1)*c.batch_size]], gen)
-                v1, v2 = v1.to(device), v2.to(device)
+                w = w_tr[perm[b*c.batch_size:(b+1)*c.batch_size]]                         # [B, N]
+                v1, v2 = augment.views(w, gen)
+                v1, v2, w = v1.to(device), v2.to(device), w.to(device)
                 (r1, _, p1), (r2, _, p2) = ae(v1), ae(v2)
-                rec = (lwln_loss(r1, v1, sigma_dev) + lwln_loss(r2, v2, sigma_dev)) / 2
+                t1, t2 = (w, w) if target == 'input' else (v1, v2)
+                rec = (lwln_loss(r1, t1, sigma_dev) + lwln_loss(r2, t2, sigma_dev)) / 2
                 con = nt_xent(p1, p2, c.temperature)
                 loss = c.beta * rec + (1 - c.beta) * con
                 opt.zero_grad(); loss.backward()
@@ -113,16 +118,16 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
             if val['rec'] < best: best, best_state = val['rec'], {k: v.detach().cpu().clone() for k, v in ae.state_dict().items()}
             bar.set_postfix(rec=f"{tot['rec']:.3f}", con=f"{tot['con']:.2f}", val=f"{val['rec']:.3f}")
             if out and (e + 1 in (c.epochs, end) or (e + 1) % max(1, c.epochs // 50) == 0):
-                atomic_save(_ae_file(ae, best_state, sigma, run, hist, best, e + 1,
+                atomic_save(_ae_file(ae, best_state, sigma, data.ref, run, hist, best, e + 1,
                                dict(model=ae.state_dict(), opt=opt.state_dict(), rng=torch.get_rng_state(), gen=gen.get_state())), out)
     if best_state is not None: ae.load_state_dict(best_state)
-    info = dict(sigma=sigma, lwln=lwln, history=hist, best_val=best, recipe=data.recipe)
-    if out and end == c.epochs: atomic_save(_ae_file(ae, best_state, sigma, run, hist, best, c.epochs, None), out)
+    info = dict(sigma=sigma, lwln=lwln, history=hist, best_val=best, recipe=data.recipe, ref=data.ref)
+    if out and end == c.epochs: atomic_save(_ae_file(ae, best_state, sigma, data.ref, run, hist, best, c.epochs, None), out)
     return ae.eval(), info
 
-def _ae_file(ae, best_state, sigma, run, hist, best, epochs_done, train):
+def _ae_file(ae, best_state, sigma, ref, run, hist, best, epochs_done, train):
     "The saved form of a (possibly unfinished) training run."
-    d = ae_state(ae, sigma=sigma, run=run, history=hist, best_val=best, epochs_done=epochs_done, train=train)
+    d = ae_state(ae, sigma=sigma, ref=ref, run=run, history=hist, best_val=best, epochs_done=epochs_done, train=train)
     if best_state is not None: d['state_dict'] = best_state
     return d
 
@@ -132,7 +137,7 @@ def load_ae(path, device='cpu'):
     d = load_checked(path, 'autoencoder', FileNotFoundError)
     if not isinstance(d, dict) or 'run' not in d: raise ValueError(f"{path} is not a hyperrep_nb autoencoder file")
     ae = ae_from_state(d, device)
-    return ae, dict(sigma=d['sigma'], lwln=d['run']['lwln'], history=d['history'], best_val=d['best_val'],
+    return ae, dict(sigma=d['sigma'], ref=d.get('ref'), lwln=d['run']['lwln'], history=d['history'], best_val=d['best_val'],
                     recipe=Recipe(**d['run']['recipe']), run=d['run'], epochs_done=d['epochs_done'])
 
 def check_compatible(ae:HyperAE, zoo:Zoo):
@@ -181,9 +186,13 @@ def plot_lwln(reports:dict, sigma=None, fname=None):
     return fig
 
 # %% ../nbs/03_lwln.ipynb #b5bc4cbc
-def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), seed:int=0, device='cpu', progress:bool=True)->dict:
+def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), seed:int=0, device='cpu', progress:bool=True,
+                    align:bool=True,  # align neurons across models first (`align_data`)
+                    target:str='input',  # see `train_ae`
+                   )->dict:
     "Train the same autoencoder with and without LWLN on one zoo; report R^2 and accuracies of the test split."
     data = zoo_dataset(zoo, epochs=epochs)
+    if align: data = align_data(data)
     out_dir = Path(out_dir) if out_dir else None
     if out_dir: out_dir.mkdir(parents=True, exist_ok=True)
     images = load_dataset(zoo.recipe.dataset).test
@@ -192,7 +201,8 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), see
     for lw in (True, False):
         label = 'LWLN' if lw else 'no LWLN'
         t = time.time()
-        ae, info = train_ae(data, config, lwln=lw, out=out_dir/f"ae_{'lwln' if lw else 'mse'}.pt" if out_dir else None, seed=seed, device=device, progress=progress)
+        ae, info = train_ae(data, config, lwln=lw, out=out_dir/f"ae_{'lwln' if lw else 'mse'}.pt" if out_dir else None, seed=seed, device=device,
+                            progress=progress, target=target)
         r = reports[label] = reconstruction_report(ae, data, zoo.recipe, images, device=device)
         summary[label] = dict(seconds=round(time.time() - t, 1), r2=[round(v, 3) for v in r['r2'].tolist()],
                               acc_orig_mean=r['acc_orig'].mean().item(), acc_rec_mean=r['acc_rec'].mean().item(),
