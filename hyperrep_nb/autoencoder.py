@@ -34,7 +34,7 @@ class AEConfig:
     grad_clip: float = 1.0
 
 PRESETS = {
-    'cpu': AEConfig(),
+    'cpu': AEConfig(d_latent=128, epochs=40, warmup=3),
     'paper': AEConfig(d_model=800, n_heads=4, n_blocks=2, d_ff=900, d_latent=700, lr=1e-4, batch_size=500, epochs=500),
     'tiny': AEConfig(d_model=32, n_heads=2, n_blocks=1, d_ff=64, d_latent=16, epochs=3, batch_size=16),
 }

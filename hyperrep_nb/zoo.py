@@ -7,7 +7,7 @@ __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'Recipe', 'get_rec
            'load_checked', 'read_zoo_file', 'Zoo', 'make_zoo', 'plot_zoo']
 
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
-import json, math, os, time
+import hashlib, json, math, os, time
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np, torch
@@ -115,8 +115,16 @@ class Zoo:
                      min=a[:, e].min().item(), max=a[:, e].max().item()) for e in range(self.epochs + 1)]
 
 # %% ../nbs/00_zoo.ipynb #810c14d1
-def _zoo_config(recipe, n_models, epochs, seed0, n_train):
-    return dict(recipe=recipe.name, n_models=n_models, epochs=epochs, seed0=seed0, n_train=n_train)
+def _zoo_config(recipe, n_models, epochs, seed0, n_train, init=None):
+    c = dict(recipe=recipe.name, n_models=n_models, epochs=epochs, seed0=seed0, n_train=n_train)
+    if init is not None: c['init'] = hashlib.sha1(init.detach().cpu().float().contiguous().numpy().tobytes()).hexdigest()[:16]
+    return c
+
+def _check_init(init, n_models, channels):
+    "Refuse given initial weights of the wrong shape or with NaN/inf."
+    if init.shape != (n_models, n_params(channels)):
+        raise ValueError(f"init must be [n_models={n_models}, {n_params(channels)}] for this recipe, got {list(init.shape)}")
+    if not torch.isfinite(init).all(): raise ValueError(f"init has NaN or inf weights in {int((~torch.isfinite(init).all(1)).sum())} model(s)")
 
 def _resume(out, config):
     "The saved state of an earlier run with the same config, or None."
@@ -145,6 +153,7 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
              n_train:int=None,  # train on the first n_train training images only (a subset for speed)
              device='cpu',  # 'cpu' or 'cuda'
              progress:bool=True,  # show a progress bar (models x epochs)
+             init:torch.Tensor=None,  # start from these weights [P, N] (e.g. sampled or pre-trained) instead of the recipe's init
              **kw,  # passed to `Population` (e.g. chunk_images)
             )->Zoo:
     "Train a zoo of `n_models` CNNs for `epochs` epochs, keeping every epoch's checkpoint and metrics."
@@ -152,11 +161,13 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     data = data or load_dataset(r.dataset, root)
     if data.channels != r.channels: raise ValueError(f"recipe {r.name!r} needs {r.channels}-channel images, data has {data.channels}")
     xtr, ytr = (t[:n_train] for t in data.train) if n_train else data.train
-    config = _zoo_config(r, n_models, epochs, seed0, n_train)
+    if init is not None: _check_init(init, n_models, r.channels)
+    config = _zoo_config(r, n_models, epochs, seed0, n_train, init)
     seeds = torch.arange(seed0, seed0 + n_models)
     d = _resume(out, config)
     if d is None:
-        pop = Population(torch.stack([init_params(int(s), r.init, r.channels) for s in seeds]), r.act, r.lr, r.wd, device, **kw)
+        w0 = init if init is not None else torch.stack([init_params(int(s), r.init, r.channels) for s in seeds])
+        pop = Population(w0, r.act, r.lr, r.wd, device, **kw)
         tr = pop.evaluate(xtr, ytr)
         metrics = dict(zip(METRICS, [*tr, *pop.evaluate(*data.val), *pop.evaluate(*data.test)]))
         d = dict(format=ZOO_FORMAT, version=ZOO_VERSION, recipe=asdict(r), config=config, seeds=seeds,
