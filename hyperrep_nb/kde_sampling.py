@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['METHODS', 'POP_FORMAT', 'QUANTILES', 'embed', 'decode', 'bandwidths', 'KDESampler', 'UniformSampler', 'top_anchors',
            'make_sampler', 'sample_models', 'save_population', 'load_population', 'to_state_dicts', 'novelty',
-           'quantiles', 'plot_latent', 'plot_accuracies']
+           'predictions', 'quantiles', 'plot_latent', 'plot_accuracies']
 
 # %% ../nbs/04_kde_sampling.ipynb #04000003
 import math
 import torch
-from .engine import Population, vector_to_state_dict, state_dict_to_vector
+from .engine import Population, population_logits, vector_to_state_dict, state_dict_to_vector
 from .zoo import Recipe, atomic_save, load_checked
 from .tokenize import WeightData
 from .autoencoder import HyperAE
@@ -127,9 +127,14 @@ def novelty(w:torch.Tensor, z:torch.Tensor,  # the samples' weights [n, N] and l
     d_min, nn = dw.min(1)
     w_nn = d_min / _median_pair_dist(w_train)
     x, _ = images
-    pred = lambda ws: torch.cat([population_logits(ws[i:i+100].to(device), x.to(device), act).argmax(-1).cpu() for i in range(0, len(ws), 100)])
-    agree = (pred(w) == pred(w_train[nn])).float().mean(1)
+    agree = (predictions(w, x, act, device) == predictions(w_train[nn], x, act, device)).float().mean(1)
     return dict(z_nn=z_nn, w_nn=w_nn, agree=agree)
+
+@torch.no_grad()
+def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs:int=50, bx:int=500)->torch.Tensor:
+    "Predicted classes [P, n] of every model of w [P, N] on images x [n, C, 28, 28], in blocks."
+    return torch.cat([torch.cat([population_logits(w[i:i+bs].to(device), xb.to(device), act).argmax(-1).cpu() for xb in x.split(bx)], 1)
+                      for i in range(0, len(w), bs)])
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
