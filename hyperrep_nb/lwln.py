@@ -70,6 +70,7 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
              augment:Augment=Augment(),  # the augmentations of each view
              target:str='input',  # reconstruct the un-augmented input ('input', ours) or each augmented view ('view', the paper's)
              stop_after:int=None,  # stop once this many epochs are done (the run resumes from `out` later)
+             source:dict=None,  # where the data came from (e.g. zoo file and window), kept in the file for later use
             ):  # (best HyperAE, info dict)
     "Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation reconstruction loss."
     c, w_tr, channels = config, data.w['train'], channels_of(data.w['train'].shape[1])
@@ -118,16 +119,16 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
             if val['rec'] < best: best, best_state = val['rec'], {k: v.detach().cpu().clone() for k, v in ae.state_dict().items()}
             bar.set_postfix(rec=f"{tot['rec']:.3f}", con=f"{tot['con']:.2f}", val=f"{val['rec']:.3f}")
             if out and (e + 1 in (c.epochs, end) or (e + 1) % max(1, c.epochs // 50) == 0):
-                atomic_save(_ae_file(ae, best_state, sigma, data.ref, run, hist, best, e + 1,
+                atomic_save(_ae_file(ae, best_state, sigma, data.ref, source, run, hist, best, e + 1,
                                dict(model=ae.state_dict(), opt=opt.state_dict(), rng=torch.get_rng_state(), gen=gen.get_state())), out)
     if best_state is not None: ae.load_state_dict(best_state)
     info = dict(sigma=sigma, lwln=lwln, history=hist, best_val=best, recipe=data.recipe, ref=data.ref)
-    if out and end == c.epochs: atomic_save(_ae_file(ae, best_state, sigma, data.ref, run, hist, best, c.epochs, None), out)
+    if out and end == c.epochs: atomic_save(_ae_file(ae, best_state, sigma, data.ref, source, run, hist, best, c.epochs, None), out)
     return ae.eval(), info
 
-def _ae_file(ae, best_state, sigma, ref, run, hist, best, epochs_done, train):
+def _ae_file(ae, best_state, sigma, ref, source, run, hist, best, epochs_done, train):
     "The saved form of a (possibly unfinished) training run."
-    d = ae_state(ae, sigma=sigma, ref=ref, run=run, history=hist, best_val=best, epochs_done=epochs_done, train=train)
+    d = ae_state(ae, sigma=sigma, ref=ref, source=source, run=run, history=hist, best_val=best, epochs_done=epochs_done, train=train)
     if best_state is not None: d['state_dict'] = best_state
     return d
 
@@ -137,7 +138,7 @@ def load_ae(path, device='cpu'):
     d = load_checked(path, 'autoencoder', FileNotFoundError)
     if not isinstance(d, dict) or 'run' not in d: raise ValueError(f"{path} is not a hyperrep_nb autoencoder file")
     ae = ae_from_state(d, device)
-    return ae, dict(sigma=d['sigma'], ref=d.get('ref'), lwln=d['run']['lwln'], history=d['history'], best_val=d['best_val'],
+    return ae, dict(sigma=d['sigma'], ref=d.get('ref'), source=d.get('source'), lwln=d['run']['lwln'], history=d['history'], best_val=d['best_val'],
                     recipe=Recipe(**d['run']['recipe']), run=d['run'], epochs_done=d['epochs_done'])
 
 def check_compatible(ae:HyperAE, zoo:Zoo):
@@ -189,6 +190,7 @@ def plot_lwln(reports:dict, sigma=None, fname=None):
 def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), seed:int=0, device='cpu', progress:bool=True,
                     align:bool=True,  # align neurons across models first (`align_data`)
                     target:str='input',  # see `train_ae`
+                    source:dict=None,  # see `train_ae`
                    )->dict:
     "Train the same autoencoder with and without LWLN on one zoo; report R^2 and accuracies of the test split."
     data = zoo_dataset(zoo, epochs=epochs)
@@ -202,7 +204,7 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), see
         label = 'LWLN' if lw else 'no LWLN'
         t = time.time()
         ae, info = train_ae(data, config, lwln=lw, out=out_dir/f"ae_{'lwln' if lw else 'mse'}.pt" if out_dir else None, seed=seed, device=device,
-                            progress=progress, target=target)
+                            progress=progress, target=target, source=source)
         r = reports[label] = reconstruction_report(ae, data, zoo.recipe, images, device=device)
         summary[label] = dict(seconds=round(time.time() - t, 1), r2=[round(v, 3) for v in r['r2'].tolist()],
                               acc_orig_mean=r['acc_orig'].mean().item(), acc_rec_mean=r['acc_rec'].mean().item(),

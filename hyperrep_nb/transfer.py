@@ -169,7 +169,8 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
     zoo = Zoo.load(zoo_file)
     cfg = ae_config(c.ae, **({'epochs': c.ae_epochs} if c.ae_epochs else {}))
     st(f'{ds}:autoencoders', (d/'lwln.json').exists(),
-       lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress))
+       lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress,
+                               source=dict(zoo=str(zoo_file.resolve()), window=list(c.window))))
     return zoo, d, data
 
 def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
@@ -269,7 +270,8 @@ def findings(c:ReproConfig, lw:dict, tab:dict, tests:dict, ttab:dict)->list:
     out.append(('(4) sampled + k epochs ~ B_T at 2k', 'holds' if ks and ok else 'does not hold', ev or 'no epochs to compare'))
     for pair, t in ttab.items():
         E = max(int(e) for e in t['B_T'])
-        ev = ', '.join(f"{p} {m(p, e, t):.1f}%" for e in (0, 1, E) for p in ('B_T', 'B_F', 'S_KDE30') if str(e) in t.get(p, {}))
+        ev = '; '.join(f"epoch {e}: " + ', '.join(f"{p} {m(p, e, t):.1f}%" for p in ('B_T', 'B_F', 'S_KDE30') if str(e) in t.get(p, {}))
+                       for e in sorted({0, 1, E}))
         ok = m('S_KDE30', 1, t) >= m('B_F', 1, t) - 2 and m('S_KDE30', 1, t) > m('B_T', 1, t)
         out.append((f'(5) transfer {pair}: S_KDE30 matches or beats B_F, both beat B_T', 'holds' if ok else 'does not hold', ev))
     return out
