@@ -1,0 +1,39 @@
+"`hyperrep reproduce` end to end at tiny sizes: the report's fixed shape, and resuming after a killed stage."
+import json, signal, subprocess, sys, time
+from pathlib import Path
+import fastcore.test as ft
+from conftest import hyperrep
+
+ARGS = ['reproduce', '--preset', 'tiny', '--quiet']
+
+def test_report_shape_and_resume_after_killed_stage(tmp_path):
+    full = hyperrep(*ARGS, '--out', tmp_path/'full')
+    assert full.returncode == 0, full.stderr
+    rep = json.loads((tmp_path/'full'/'report.json').read_text())
+    for pop in ('B_T', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_U'):
+        cell = rep['in_dataset'][pop]['0']
+        ft.test_eq(set(cell), {'mean', 'std', 'n', 'ci95'})
+        assert cell['ci95'][0] <= cell['mean'] <= cell['ci95'][1]
+    ft.test_eq(set(rep['novelty']['S_KDE30']), {'z_nn', 'w_nn', 'agree'})
+    assert rep['timings_s']['total'] > 0 and 'digits:zoo' in rep['timings_s']
+    assert 'holds' in full.stdout and (tmp_path/'full'/'report.md').exists()
+    # kill -9 while the autoencoders train, then run again: the result is the uninterrupted one
+    out = tmp_path/'killed'
+    exe = Path(sys.executable).parent/'hyperrep'
+    p = subprocess.Popen([str(exe), *ARGS, '--out', str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while time.time() - t0 < 300 and not (out/'digits'/'ae_lwln.pt').exists(): time.sleep(0.02)
+    p.send_signal(signal.SIGKILL); p.wait()
+    assert not (out/'report.json').exists(), 'the run finished before it could be killed'
+    zoo_mtime = (out/'digits'/'zoo.pt').stat().st_mtime
+    again = hyperrep(*ARGS, '--out', out)
+    assert again.returncode == 0, again.stderr
+    ft.test_eq((out/'digits'/'zoo.pt').stat().st_mtime, zoo_mtime)              # the finished stage was not redone
+    rep2 = json.loads((out/'report.json').read_text())
+    ft.test_eq(rep2['in_dataset'], rep['in_dataset'])
+    ft.test_eq(rep2['transfer'], rep['transfer'])
+    ft.test_eq(rep2['novelty'], rep['novelty'])
+
+def test_reproduce_refuses_unknown_preset(tmp_path):
+    r = hyperrep('reproduce', '--preset', 'huge', '--out', tmp_path/'x')
+    assert r.returncode != 0 and 'invalid choice' in r.stderr
