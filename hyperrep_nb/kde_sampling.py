@@ -17,18 +17,19 @@ from .autoencoder import HyperAE
 
 # %% ../nbs/04_kde_sampling.ipynb #04000007
 @torch.no_grad()
-def embed(ae:HyperAE, w:torch.Tensor, bs:int=500)->torch.Tensor:
-    "Latents z [M, D] (on the CPU) of flat vectors w [M, N], in eval mode."
+def _in_batches(ae:HyperAE, f, x:torch.Tensor, bs:int)->torch.Tensor:
+    "f (a method of ae) applied to x in batches of bs, in eval mode, results on the CPU."
     ae.eval()
     dev = next(ae.parameters()).device
-    return torch.cat([ae.encode(w[i:i+bs].to(dev)).cpu() for i in range(0, len(w), bs)])
+    return torch.cat([f(x[i:i+bs].to(dev)).cpu() for i in range(0, len(x), bs)])
 
-@torch.no_grad()
+def embed(ae:HyperAE, w:torch.Tensor, bs:int=500)->torch.Tensor:
+    "Latents z [M, D] (on the CPU) of flat vectors w [M, N]."
+    return _in_batches(ae, ae.encode, w, bs)
+
 def decode(ae:HyperAE, z:torch.Tensor, bs:int=500)->torch.Tensor:
-    "Flat vectors w [M, N] (on the CPU) decoded from latents z [M, D], in eval mode."
-    ae.eval()
-    dev = next(ae.parameters()).device
-    return torch.cat([ae.decode(z[i:i+bs].to(dev)).cpu() for i in range(0, len(z), bs)])
+    "Flat vectors w [M, N] (on the CPU) decoded from latents z [M, D]."
+    return _in_batches(ae, ae.decode, z, bs)
 
 # %% ../nbs/04_kde_sampling.ipynb #04000010
 def bandwidths(z:torch.Tensor,  # anchors [M, D]
