@@ -200,7 +200,8 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device):
     if recipe.channels != zoo.recipe.channels: raise ValueError(f"cannot transfer {src} ({zoo.recipe.channels} channels) to {tgt} ({recipe.channels})")
     n, E = c.transfer_models, c.transfer_epochs
     test_models = zoo_dataset(zoo, epochs=(zoo.epochs, zoo.epochs)).props['test']['model'][:n]
-    inits = {'B_F': zoo.weights[test_models, -1], 'S_KDE30': load_population(d/'pop_S_KDE30.pt')[0][:n]}
+    inits = {'B_F': zoo.weights[test_models, min(25, zoo.epochs)],                        # the paper: source models at epoch 25
+             'S_KDE30': load_population(d/'pop_S_KDE30.pt')[0][:n]}
     curves = {}
     def bt(): make_zoo(recipe, n, E, out=t/'B_T.pt', data=data, n_train=c.transfer_n_train, seed0=10_001, device=device, progress=st.progress)
     st(f'{src}->{tgt}:B_T', (t/'B_T.pt').exists() and Zoo.load(t/'B_T.pt').epochs == E, bt)
