@@ -53,6 +53,7 @@ class ZooFileError(ValueError):
 def atomic_save(obj, path):
     "torch.save to a temporary file, then rename: a kill never leaves a half-written file."
     tmp = Path(f'{path}.tmp')
+    tmp.parent.mkdir(parents=True, exist_ok=True)
     torch.save(obj, tmp)
     os.replace(tmp, path)
 
