@@ -14,8 +14,7 @@ from .autoencoder import PRESETS, ae_config
 from .lwln import train_ae, lwln_experiment, reconstruction_report, load_ae
 from .engine import Population
 from .data import load_dataset
-from .tokenize import align_neurons
-from .kde_sampling import METHODS, embed, make_sampler, sample_models, novelty, quantiles, save_population
+from .kde_sampling import METHODS, training_anchors, make_sampler, sample_models, novelty, quantiles, save_population
 from .transfer import REPRO_PRESETS, reproduce
 
 # %% ../nbs/05a_cli.ipynb #8fd362e3
@@ -73,6 +72,7 @@ def _ae_parsers(sub):
     p.set_defaults(run=run_lwln)
 
 def _config(a): return ae_config(a.preset, **({'epochs': a.epochs} if a.epochs else {}))
+def _data_source(a): return dict(zoo=str(Path(a.zoo).resolve()), window=list(a.window))   # recorded in the autoencoder file
 
 def run_train_ae(a):
     "The `train-ae` subcommand."
@@ -81,7 +81,7 @@ def run_train_ae(a):
     if not a.no_align: data = align_data(data)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     ae, info = train_ae(data, _config(a), lwln=not a.no_lwln, out=a.out, seed=a.seed, device=a.device, progress=not a.quiet, target=a.target,
-                        source=dict(zoo=str(Path(a.zoo).resolve()), window=list(a.window)))
+                        source=_data_source(a))
     r = reconstruction_report(ae, data, zoo.recipe, device=a.device)
     print(f"saved {a.out}: best validation reconstruction loss {info['best_val']:.4f}")
     print(f"test split ({r['n']} checkpoints): original accuracy {r['acc_orig'].mean():.3f}, reconstructed {r['acc_rec'].mean():.3f} "
@@ -91,7 +91,7 @@ def run_lwln(a):
     "The `lwln` subcommand."
     res = lwln_experiment(Zoo.load(a.zoo), _config(a), a.out, epochs=tuple(a.window), seed=a.seed, device=a.device,
                           progress=not a.quiet, align=not a.no_align, target=a.target,
-                          source=dict(zoo=str(Path(a.zoo).resolve()), window=list(a.window)))
+                          source=_data_source(a))
     s = res['summary']
     print(f"zoo {s['zoo']}: {s['n_models']} models, {s['n_train']} training / {s['n_test']} test checkpoints; sigma_l " + ' '.join(f'{v:.3f}' for v in s['sigma']))
     for k in ('LWLN', 'no LWLN'):
@@ -121,19 +121,17 @@ def run_sample(a):
     zoo_file = a.zoo or src.get('zoo')
     if zoo_file is None: raise ValueError(f"{a.ae} does not record its zoo: pass --zoo")
     zoo = Zoo.load(zoo_file)
-    data = zoo_dataset(zoo, epochs=tuple(src.get('window', (21, 25))))
-    w_tr = data.w['train'] if info['ref'] is None else align_neurons(data.w['train'], info['ref'])
-    z_tr = embed(ae, w_tr)
+    w_tr, acc_tr, z_tr = training_anchors(ae, info['ref'], zoo, src.get('window', (21, 25)))
     try: bw = float(a.bandwidth)
     except ValueError: bw = a.bandwidth                                              # a rule's name, checked by `bandwidths`
-    w, z = sample_models(ae, make_sampler(a.method, z_tr, data.props['train']['test_acc'], bw, a.frac), a.n, a.seed)
+    w, z = sample_models(ae, make_sampler(a.method, z_tr, acc_tr, bw, a.frac), a.n, a.seed)
     images = load_dataset(zoo.recipe.dataset).test
     acc = Population(w, zoo.recipe.act, device=a.device).evaluate(*images)[1]
     q = quantiles(novelty(w, z, w_tr, z_tr, images, zoo.recipe.act, a.device))
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     save_population(a.out, w, zoo.recipe, method=a.method, autoencoder=str(a.ae), seed=a.seed)
     print(f"{a.n} models ({a.method}) saved to {a.out}; epoch-0 test accuracy {acc.mean():.1%} (std {acc.std():.1%}) "
-          f"vs training checkpoints {data.props['train']['test_acc'].mean():.1%}")
+          f"vs training checkpoints {acc_tr.mean():.1%}")
     print('novelty quantiles (5/25/50/75/95%):')
     for k, v in q.items(): print(f"  {k:>6}: " + ' '.join(f'{x:.3f}' for x in v.values()))
 

@@ -8,17 +8,16 @@ __all__ = ['REPRO_PRESETS', 'PAPER', 'POPS', 'SAMPLED', 'bootstrap_ci', 'summari
            'report_md']
 
 # %% ../nbs/05_transfer.ipynb #05000003
-import json, math, time
+import json, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
-from .engine import n_params
-from .zoo import Zoo, make_zoo, get_recipe, atomic_save, load_checked
+from .zoo import Zoo, make_zoo, get_recipe
 from .data import load_dataset, DataError
-from .tokenize import zoo_dataset, align_data
+from .tokenize import zoo_dataset
 from .autoencoder import ae_config
-from .lwln import lwln_experiment, load_ae, plot_lwln
-from .kde_sampling import (embed, make_sampler, sample_models, novelty, quantiles, save_population,
+from .lwln import lwln_experiment, load_ae
+from .kde_sampling import (training_anchors, make_sampler, sample_models, novelty, quantiles, save_population,
                                       load_population, plot_accuracies, plot_latent, decode)
 
 # %% ../nbs/05_transfer.ipynb #05000006
@@ -76,10 +75,10 @@ def markdown_table(tab:dict, epochs, pops, paper:dict=None, tests:dict=None)->st
         for pop in pops:
             c = tab.get(pop, {}).get(str(e))
             if c is None: continue
-            p = (tests or {}).get(pop, {}).get(str(e))
+            t = (tests or {}).get(pop, {}).get(str(e))
+            p = '' if t is None else f"{t['p']:.2g}"
             ref = (paper or {}).get(pop, {}).get(str(e), '')
-            rows.append(f"| {pop} | {e} | {_cell(c)} | {c['n']} | [{c['ci95'][0]:.1f}, {c['ci95'][1]:.1f}] | "
-                        f"{'' if p is None else f'{p[chr(112)]:.2g}'} | {ref} |")
+            rows.append(f"| {pop} | {e} | {_cell(c)} | {c['n']} | [{c['ci95'][0]:.1f}, {c['ci95'][1]:.1f}] | {p} | {ref} |")
     return '\n'.join(rows)
 
 def plot_curves(curves:dict, title:str='', ax=None, n_boot:int=500):
@@ -157,16 +156,22 @@ class Stages:
 POPS = ('B_T', 'B_F', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_U')
 SAMPLED = {'S_KDE': ('lwln', 'kde'), 'S_KDE30': ('lwln', 'kde30'), 'S_U': ('lwln', 'uniform'), 'B_KDE30': ('mse', 'kde30')}
 
+def _zoo_stage(st:Stages, name:str, f:Path, epochs:int, train)->Zoo:
+    "A stage whose output is the zoo file f: `train()` (which writes f) unless f already holds `epochs` epochs."
+    zoo = Zoo.load(f) if f.exists() else None
+    done = zoo is not None and zoo.epochs == epochs
+    st(name, done, train)
+    return zoo if done else Zoo.load(f)
+
 def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
-    "The zoo and both autoencoders of data set ds (trained once): (zoo, dir)."
+    "The zoo and both autoencoders of data set ds (trained once): (zoo, dir, data)."
     d = out/ds
     d.mkdir(parents=True, exist_ok=True)
     recipe = get_recipe(ds)
     data = load_dataset(ds)
     zoo_file = d/'zoo.pt'
-    st(f'{ds}:zoo', zoo_file.exists() and Zoo.load(zoo_file).epochs == c.zoo_epochs,
-       lambda: make_zoo(recipe, c.zoo_models, c.zoo_epochs, out=zoo_file, data=data, n_train=c.zoo_n_train, device=device, progress=st.progress))
-    zoo = Zoo.load(zoo_file)
+    zoo = _zoo_stage(st, f'{ds}:zoo', zoo_file, c.zoo_epochs, lambda: make_zoo(recipe, c.zoo_models, c.zoo_epochs, out=zoo_file, data=data,
+                                                                            n_train=c.zoo_n_train, device=device, progress=st.progress))
     cfg = ae_config(c.ae, **({'epochs': c.ae_epochs} if c.ae_epochs else {}))
     st(f'{ds}:autoencoders', (d/'lwln.json').exists(),
        lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress,
@@ -175,25 +180,27 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
 
 def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
     "Sample S_KDE, S_KDE30, S_U (LWLN) and B_KDE30 (no LWLN); save them with their novelty."
-    wd = align_data(zoo_dataset(zoo, epochs=c.window))
-    acc_tr, nov, latents = wd.props['train']['test_acc'], {}, {}
+    aes = {}
+    for kind in ('lwln', 'mse'):
+        ae, info = load_ae(d/f'ae_{kind}.pt', device)
+        aes[kind] = (ae, *training_anchors(ae, info['ref'], zoo, c.window))                # (ae, w_tr, acc_tr, z_tr)
+    nov, latents = {}, {}
     for pop, (kind, method) in SAMPLED.items():
-        ae, _ = load_ae(d/f'ae_{kind}.pt', device)
-        z_tr = embed(ae, wd.w['train'])
+        ae, w_tr, acc_tr, z_tr = aes[kind]
         w, z = sample_models(ae, make_sampler(method, z_tr, acc_tr, c.bandwidth, c.top_frac), c.n_samples, seed=c.seed)
-        nov[pop] = quantiles(novelty(w, z, wd.w['train'], z_tr, data.test, zoo.recipe.act, device))
+        nov[pop] = quantiles(novelty(w, z, w_tr, z_tr, data.test, zoo.recipe.act, device))
         latents[pop] = z
         save_population(d/f'pop_{pop}.pt', w, zoo.recipe, method=method, autoencoder=kind)
-    ae, _ = load_ae(d/'ae_lwln.pt', device)
-    z_tr = embed(ae, wd.w['train'])
+    ae, w_tr, acc_tr, z_tr = aes['lwln']
     rec = decode(ae, z_tr[:c.n_samples])
-    nov['reconstructions'] = quantiles(novelty(rec, z_tr[:c.n_samples], wd.w['train'], z_tr, data.test, zoo.recipe.act, device))
+    nov['reconstructions'] = quantiles(novelty(rec, z_tr[:c.n_samples], w_tr, z_tr, data.test, zoo.recipe.act, device))
     (d/'novelty.json').write_text(json.dumps(nov, indent=1))
     torch.save(dict(z_train=z_tr, acc_train=acc_tr, **{f'z_{k}': v for k, v in latents.items()}), d/'latents.pt')
 
-def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device):
+def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sources:dict):
     "B_T, B_F and S_KDE30 on the target of one pair: {population: accuracy [n, E+1]}."
-    zoo, d, _ = _source(c, src, out, st, device)
+    if src not in sources: sources[src] = _source(c, src, out, st, device)
+    zoo, d, _ = sources[src]
     st(f'{src}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, load_dataset(src), device))
     t = out/'transfer'/f'{src}-{tgt}'; t.mkdir(parents=True, exist_ok=True)
     recipe, data = get_recipe(tgt), load_dataset(tgt)
@@ -202,15 +209,13 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device):
     test_models = zoo_dataset(zoo, epochs=(zoo.epochs, zoo.epochs)).props['test']['model'][:n]
     inits = {'B_F': zoo.weights[test_models, min(25, zoo.epochs)],                        # the paper: source models at epoch 25
              'S_KDE30': load_population(d/'pop_S_KDE30.pt')[0][:n]}
-    curves = {}
-    def bt(): make_zoo(recipe, n, E, out=t/'B_T.pt', data=data, n_train=c.transfer_n_train, seed0=10_001, device=device, progress=st.progress)
-    st(f'{src}->{tgt}:B_T', (t/'B_T.pt').exists() and Zoo.load(t/'B_T.pt').epochs == E, bt)
-    curves['B_T'] = Zoo.load(t/'B_T.pt').metrics['test_acc']
+    bt = _zoo_stage(st, f'{src}->{tgt}:B_T', t/'B_T.pt', E, lambda: make_zoo(recipe, n, E, out=t/'B_T.pt', data=data,
+                    n_train=c.transfer_n_train, seed0=10_001, device=device, progress=st.progress))
+    curves = {'B_T': bt.metrics['test_acc']}
     for pop, w in inits.items():
         f = t/f'{pop}.pt'
-        st(f'{src}->{tgt}:{pop}', f.exists() and Zoo.load(f).epochs == E,
-           lambda: finetune(w, tgt, E, out=f, data=data, n_train=c.transfer_n_train, seed0=10_001, device=device, progress=st.progress))
-        curves[pop] = Zoo.load(f).metrics['test_acc']
+        curves[pop] = _zoo_stage(st, f'{src}->{tgt}:{pop}', f, E, lambda: finetune(w, tgt, E, out=f, data=data, n_train=c.transfer_n_train,
+                                 seed0=10_001, device=device, progress=st.progress)).metrics['test_acc']
     return curves
 
 # %% ../nbs/05_transfer.ipynb #05000019
@@ -224,26 +229,26 @@ def reproduce(out, preset:str|ReproConfig='cpu', device='cpu', progress:bool=Tru
         raise ValueError(f"{out} holds a run with other settings ({cfile}): choose another --out or delete it")
     cfile.write_text(json.dumps(cj, indent=1))
     st = Stages(out, progress)
-    zoo, d, data = _source(c, c.dataset, out, st, device)
+    sources = {c.dataset: _source(c, c.dataset, out, st, device)}
+    zoo, d, data = sources[c.dataset]
     st(f'{c.dataset}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, data, device))
     curves = {'B_T': zoo.metrics['test_acc'][zoo_dataset(zoo, epochs=(0, 0)).props['test']['model']]}
     for pop in SAMPLED:
         f = d/f'ft_{pop}.pt'
         w = load_population(d/f'pop_{pop}.pt')[0]
-        st(f'{c.dataset}:finetune {pop}', f.exists() and Zoo.load(f).epochs == c.finetune_epochs,
-           lambda: finetune(w, zoo.recipe.name, c.finetune_epochs, out=f, data=data, n_train=c.zoo_n_train, seed0=20_001, device=device, progress=progress))
-        curves[pop] = Zoo.load(f).metrics['test_acc']
+        curves[pop] = _zoo_stage(st, f'{c.dataset}:finetune {pop}', f, c.finetune_epochs, lambda: finetune(w, zoo.recipe.name, c.finetune_epochs,
+                                 out=f, data=data, n_train=c.zoo_n_train, seed0=20_001, device=device, progress=progress)).metrics['test_acc']
     transfer, skipped = {}, {}
     for src, tgt in c.transfer:
-        try: transfer[f'{src}->{tgt}'] = _transfer(c, src, tgt, out, st, device)
+        try: transfer[f'{src}->{tgt}'] = _transfer(c, src, tgt, out, st, device, sources)
         except (DataError, FileNotFoundError) as e: skipped[f'{src}->{tgt}'] = str(e).splitlines()[0]
     t = time.time()
-    rep = report(c, out, curves, transfer, skipped, st.timings)
+    rep = report(c, out, curves, transfer, skipped)
     st.timings['report'] = round(time.time() - t, 1)
     st.timings['total'] = round(sum(v for k, v in st.timings.items() if k != 'total'), 1)   # the work, over resumed runs too
+    st.tfile.write_text(json.dumps(st.timings, indent=1))
     rep['timings_s'] = st.timings
     atomic_json(rep, out/'report.json'); (out/'report.md').write_text(report_md(c, rep))
-    st.tfile.write_text(json.dumps(st.timings, indent=1))
     return rep
 
 def _preset(name):
@@ -282,12 +287,11 @@ def findings(c:ReproConfig, lw:dict, curves:dict, tab:dict, tests:dict, ttab:dic
                     _verdict(all(ok), any(ok)), ev))
     return out
 
-def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict, timings:dict)->dict:
-    "Write report.json, report.md and the figures; return the report's dict."
+def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->dict:
+    "The report's dict (every number of the tables, the findings) and its figures, written to `out`."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     d = out/c.dataset
-    E_all = range(max(a.shape[1] for a in curves.values()))
     tab, tests = table(curves), tests_vs(curves)
     ttab = {k: table(v) for k, v in transfer.items()}
     ttests = {k: tests_vs(v) for k, v in transfer.items()}
@@ -295,9 +299,8 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict, ti
     nov = json.loads((d/'novelty.json').read_text())
     rep = dict(config=json.loads(json.dumps(asdict(c))), in_dataset=tab, transfer=ttab, welch_vs_B_T=dict(in_dataset=tests, transfer=ttests),
                novelty=nov, lwln={k: lw[k] for k in ('LWLN', 'no LWLN', 'sigma', 'n_models', 'n_train', 'n_test')},
-               transfer_skipped=skipped, timings_s=timings)
+               transfer_skipped=skipped)
     rep['findings'] = [dict(finding=f, verdict=v, evidence=e) for f, v, e in findings(c, lw, curves, tab, tests, ttab)]
-    atomic_json(rep, out/'report.json')
     fig, axs = plt.subplots(1, 2, figsize=(13, 4.5))
     plot_curves({k: v for k, v in curves.items() if k != 'S_U'}, f'{c.dataset}: in-dataset fine-tuning', axs[0])
     plot_accuracies({k: v[:, 0] for k, v in curves.items() if k != 'B_T'}, axs[1])
@@ -309,7 +312,6 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict, ti
     fig, ax = plt.subplots(figsize=(7, 5.5))
     plot_latent(lat['z_train'], lat['acc_train'], {k: lat[f'z_{k}'] for k in ('S_KDE', 'S_KDE30', 'S_U')}, ax)
     fig.tight_layout(); fig.savefig(out/'latent.png', dpi=80); plt.close(fig)
-    (out/'report.md').write_text(report_md(c, rep))
     return rep
 
 def atomic_json(obj, path):
