@@ -35,7 +35,7 @@ RECIPES = {r.name: r for r in [
     Recipe('stl10', 'stl10', init='kaiming_uniform', lr=1e-4, wd=1e-3, channels=3),
     Recipe('usps', 'usps', wd=1e-3),
     Recipe('fashion_mnist', 'fashion_mnist'),
-    Recipe('digits', 'digits', lr=1e-2),
+    Recipe('digits', 'digits', lr=1e-2, wd=1e-3),
 ]}
 
 def get_recipe(name:str)->Recipe:
@@ -127,12 +127,14 @@ def _check_init(init, n_models, channels):
         raise ValueError(f"init must be [n_models={n_models}, {n_params(channels)}] for this recipe, got {list(init.shape)}")
     if not torch.isfinite(init).all(): raise ValueError(f"init has NaN or inf weights in {int((~torch.isfinite(init).all(1)).sum())} model(s)")
 
-def _resume(out, config):
-    "The saved state of an earlier run with the same config, or None."
+def _resume(out, config, recipe):
+    "The saved state of an earlier run with the same config and recipe, or None."
     if out is None or not Path(out).exists(): return None
     d = read_zoo_file(out)
     if d['config'] != config:
         raise ZooFileError(f"{out} holds a zoo made with {d['config']}, not {config}: choose another output or delete it")
+    if d['recipe'] != asdict(recipe):
+        raise ZooFileError(f"{out} holds a zoo trained with {d['recipe']}, not {asdict(recipe)}: choose another output or delete it")
     return d
 
 def _write_manifest(out, d, seconds):
@@ -165,7 +167,7 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     if init is not None: _check_init(init, n_models, r.channels)
     config = _zoo_config(r, n_models, epochs, seed0, n_train, init)
     seeds = torch.arange(seed0, seed0 + n_models)
-    d = _resume(out, config)
+    d = _resume(out, config, r)
     if d is None:
         w0 = init if init is not None else torch.stack([init_params(int(s), r.init, r.channels) for s in seeds])
         pop = Population(w0, r.act, r.lr, r.wd, device, **kw)
