@@ -98,6 +98,7 @@ def run_lwln(a):
         r = s[k]
         print(f"{k:>8}: reconstructed acc {r['acc_rec_mean']:.3f} (std {r['acc_rec_std']:.3f}) vs original {r['acc_orig_mean']:.3f} = {r['ratio']:.0%}; "
               f"R^2 " + ' '.join(f'{v:.2f}' for v in r['r2']) + f"; {r['seconds']:.0f} s")
+    print(f"the training split's mean model (no autoencoder): {s['acc_mean_model']:.3f}")
     print(f"figure and numbers in {a.out}/lwln.png, {a.out}/lwln.json")
 
 # %% ../nbs/05a_cli.ipynb #0a5a0002

@@ -159,7 +159,7 @@ def reconstruction_report(ae:HyperAE, data:WeightData, recipe:Recipe, images=Non
     return dict(n=len(w), acc_orig=a_orig, acc_rec=a_rec, r2=layer_r2(w_hat, w), w=w, w_hat=w_hat,
                 ratio=(a_rec.mean() / a_orig.mean()).item())
 
-def plot_lwln(reports:dict, sigma=None, fname=None):
+def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
     "Figure 2 of the paper at our scale: per-layer histograms (original vs reconstructed), R^2 and accuracies."
     import matplotlib.pyplot as plt
     names = ['conv1', 'conv2', 'conv3', 'fc1', 'fc2']
@@ -181,6 +181,7 @@ def plot_lwln(reports:dict, sigma=None, fname=None):
     r0 = next(iter(reports.values()))
     accs = [r0['acc_orig'].numpy() * 100] + [r['acc_rec'].numpy() * 100 for r in reports.values()]
     ax.boxplot(accs); ax.set_xticks(range(1, len(accs) + 1), ['original'] + list(reports)); ax.set(title='test accuracy (%)')
+    if mean_acc is not None: ax.axhline(mean_acc * 100, color='gray', ls='--', lw=1, label='mean training model'); ax.legend(fontsize=7)
     for ax in axs[-1, 2:]: ax.axis('off')
     fig.tight_layout()
     if fname: fig.savefig(fname, dpi=80)
@@ -198,8 +199,9 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), see
     out_dir = Path(out_dir) if out_dir else None
     if out_dir: out_dir.mkdir(parents=True, exist_ok=True)
     images = load_dataset(zoo.recipe.dataset).test
+    mean_acc = Population(data.w['train'].mean(0, keepdim=True), zoo.recipe.act, device=device).evaluate(*images)[1].item()
     reports, summary = {}, dict(zoo=zoo.recipe.name, n_models=zoo.n_models, epochs=list(epochs), n_train=len(data.w['train']),
-                                n_test=len(data.w['test']), config=asdict(config))
+                                n_test=len(data.w['test']), config=asdict(config), acc_mean_model=mean_acc)
     for lw in (True, False):
         label = 'LWLN' if lw else 'no LWLN'
         t = time.time()
@@ -211,6 +213,6 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), see
                               acc_rec_std=r['acc_rec'].std().item(), ratio=r['ratio'], best_val=info['best_val'])
     summary['sigma'] = layer_sigmas(data.w['train']).tolist()
     if out_dir:
-        plot_lwln(reports, summary['sigma'], out_dir/'lwln.png')
+        plot_lwln(reports, summary['sigma'], out_dir/'lwln.png', mean_acc)
         (out_dir/'lwln.json').write_text(json.dumps(summary, indent=1))
     return dict(summary=summary, reports=reports)
