@@ -137,20 +137,24 @@ PAPER = {  # method.md section 10: Table 1 (MNIST column) and Table 2 (SVHN -> M
 # %% ../nbs/05_transfer.ipynb #05000017
 class Stages:
     "Run named stages once: a stage whose output files exist is skipped; timings are kept in timings.json."
-    def __init__(self, out:Path, progress:bool=True):
-        self.out, self.progress = Path(out), progress
+    def __init__(self, out:Path, progress:bool=True, log:bool=True):
+        self.out, self.progress, self.log = Path(out), progress, log
         self.tfile = self.out/'timings.json'
         self.timings = json.loads(self.tfile.read_text()) if self.tfile.exists() else {}
+        self.seen = set()   # stages already run or reported in this run (a stage several others need is asked for more than once)
 
     def __call__(self, name:str, done:bool, fn):
-        "Run fn() unless `done`; record its seconds under `name`."
+        "Run fn() unless `done`; record its seconds under `name`, and say so in one line."
         if done:
-            if self.progress: print(f"[{name}] done before, skipped")
+            if self.log and name not in self.seen: print(f"[{name}] done before, skipped")
+            self.seen.add(name)
             return
-        if self.progress: print(f"[{name}] ...", flush=True)
+        self.seen.add(name)
+        if self.log and self.progress: print(f"[{name}] ...", flush=True)
         t = time.time(); fn()
         self.timings[name] = round(time.time() - t, 1)
         self.tfile.write_text(json.dumps(self.timings, indent=1))
+        if self.log: print(f"[{name}] {self.timings[name]:.0f} s", flush=True)
 
 # %% ../nbs/05_transfer.ipynb #05000018
 POPS = ('B_T', 'B_F', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_U')
