@@ -36,6 +36,7 @@ RECIPES = {r.name: r for r in [
     Recipe('usps', 'usps', wd=1e-3),
     Recipe('fashion_mnist', 'fashion_mnist'),
     Recipe('digits', 'digits', lr=1e-2, wd=1e-3),
+    Recipe('digits_kaiming', 'digits', init='kaiming_uniform', lr=1e-3),
 ]}
 
 def get_recipe(name:str)->Recipe:
