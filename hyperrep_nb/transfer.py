@@ -38,8 +38,11 @@ def summarize(acc:torch.Tensor, n_boot:int=2000, seed:int=0)->dict:
 
 def welch(a:torch.Tensor, b:torch.Tensor)->dict:
     "Welch's t-test of the means of a [n] and b [m]: t and the two-sided p."
+    import warnings
     from scipy.stats import ttest_ind
-    r = ttest_ind(a.double().numpy(), b.double().numpy(), equal_var=False)
+    with warnings.catch_warnings():   # a constant sample (B_mean at epoch 0) makes scipy warn; Welch's t is still defined
+        warnings.simplefilter('ignore', RuntimeWarning)
+        r = ttest_ind(a.double().numpy(), b.double().numpy(), equal_var=False)
     return dict(t=float(r.statistic), p=float(r.pvalue))
 
 # %% ../nbs/05_transfer.ipynb #05000010
@@ -157,7 +160,7 @@ class Stages:
         if self.log: print(f"[{name}] {self.timings[name]:.0f} s", flush=True)
 
 # %% ../nbs/05_transfer.ipynb #05000018
-POPS = ('B_T', 'B_F', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_U')
+POPS = ('B_T', 'B_F', 'B_mean', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_U')
 SAMPLED = {'S_KDE': ('lwln', 'kde'), 'S_KDE30': ('lwln', 'kde30'), 'S_U': ('lwln', 'uniform'), 'B_KDE30': ('mse', 'kde30')}
 
 def _zoo_stage(st:Stages, name:str, f:Path, epochs:int, train)->Zoo:
@@ -181,6 +184,12 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
        lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress,
                                source=dict(zoo=str(zoo_file.resolve()), window=list(c.window))))
     return zoo, d, data
+
+def _mean_population(c:ReproConfig, zoo:Zoo, d:Path):
+    "B_mean: n_samples copies of the mean of the training checkpoints, aligned as the LWLN autoencoder saw them."
+    ae, info = load_ae(d/'ae_lwln.pt')
+    w_tr = training_anchors(ae, info['ref'], zoo, c.window)[0]                                 # [M, N]
+    save_population(d/'pop_B_mean.pt', w_tr.mean(0).expand(c.n_samples, -1).clone(), zoo.recipe, method='mean')
 
 def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
     "Sample S_KDE, S_KDE30, S_U (LWLN) and B_KDE30 (no LWLN); save them with their novelty."
@@ -236,8 +245,9 @@ def reproduce(out, preset:str|ReproConfig='cpu', device='cpu', progress:bool=Tru
     sources = {c.dataset: _source(c, c.dataset, out, st, device)}
     zoo, d, data = sources[c.dataset]
     st(f'{c.dataset}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, data, device))
+    st(f'{c.dataset}:mean model', (d/'pop_B_mean.pt').exists(), lambda: _mean_population(c, zoo, d))
     curves = {'B_T': zoo.metrics['test_acc'][zoo_dataset(zoo, epochs=(0, 0)).props['test']['model']]}
-    for pop in SAMPLED:
+    for pop in (*SAMPLED, 'B_mean'):
         f = d/f'ft_{pop}.pt'
         w = load_population(d/f'pop_{pop}.pt')[0]
         curves[pop] = _zoo_stage(st, f'{c.dataset}:finetune {pop}', f, c.finetune_epochs, lambda: finetune(w, zoo.recipe.name, c.finetune_epochs,
@@ -277,7 +287,8 @@ def findings(c:ReproConfig, lw:dict, curves:dict, tab:dict, tests:dict, ttab:dic
     s1, b1, u1 = m('S_KDE30', 1), m('B_T', 1), m('S_U', 1)
     p1 = tests.get('S_KDE30', {}).get('1', {}).get('p', float('nan'))
     out.append(('(3) sampled after 1 epoch far ahead of B_T after 1', _verdict(s1 > b1 + 10 and p1 < 0.01, s1 > b1),
-                f"S_KDE30 {s1:.1f}% vs B_T {b1:.1f}% (Welch p = {p1:.2g}); uniform latents decoded (S_U) {u1:.1f}%"))
+                f"S_KDE30 {s1:.1f}% vs B_T {b1:.1f}% (Welch p = {p1:.2g}); uniform latents decoded (S_U) {u1:.1f}%; "
+                f"mean training model (B_mean) {m('B_mean', 0):.1f}% at epoch 0, {m('B_mean', 1):.1f}% after 1"))
     ks = [k for k in (1, 5, 10, 12) if 2 * k < c.finetune_epochs + 1 and str(2 * k) in tab.get('B_T', {})]
     ev = '; '.join(f"S_KDE30 @{k} {m('S_KDE30', k):.1f}% vs B_T @{2*k} {m('B_T', 2*k):.1f}%" for k in ks)
     ok = [m('S_KDE30', k) >= m('B_T', 2 * k) - 2 for k in ks]
