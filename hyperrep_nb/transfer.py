@@ -211,16 +211,18 @@ def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
     torch.save(dict(z_train=z_tr, acc_train=acc_tr, **{f'z_{k}': v for k, v in latents.items()}), d/'latents.pt')
 
 def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sources:dict):
-    "B_T, B_F and S_KDE30 on the target of one pair: {population: accuracy [n, E+1]}."
+    "B_T, B_F, B_mean and S_KDE30 on the target of one pair: {population: accuracy [n, E+1]}."
     if src not in sources: sources[src] = _source(c, src, out, st, device)
     zoo, d, _ = sources[src]
     st(f'{src}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, load_dataset(src), device))
+    st(f'{src}:mean model', (d/'pop_B_mean.pt').exists(), lambda: _mean_population(c, zoo, d))
     t = out/'transfer'/f'{src}-{tgt}'; t.mkdir(parents=True, exist_ok=True)
     recipe, data = get_recipe(tgt), load_dataset(tgt)
     if recipe.channels != zoo.recipe.channels: raise ValueError(f"cannot transfer {src} ({zoo.recipe.channels} channels) to {tgt} ({recipe.channels})")
     n, E = c.transfer_models, c.transfer_epochs
     test_models = zoo_dataset(zoo, epochs=(zoo.epochs, zoo.epochs)).props['test']['model'][:n]
     inits = {'B_F': zoo.weights[test_models, min(25, zoo.epochs)],                        # the paper: source models at epoch 25
+             'B_mean': load_population(d/'pop_B_mean.pt')[0][:n],
              'S_KDE30': load_population(d/'pop_S_KDE30.pt')[0][:n]}
     bt = _zoo_stage(st, f'{src}->{tgt}:B_T', t/'B_T.pt', E, lambda: make_zoo(recipe, n, E, out=t/'B_T.pt', data=data,
                     n_train=c.transfer_n_train, seed0=10_001, device=device, progress=st.progress))
@@ -295,7 +297,7 @@ def findings(c:ReproConfig, lw:dict, curves:dict, tab:dict, tests:dict, ttab:dic
     out.append(('(4) sampled + k epochs ~ B_T at 2k', _verdict(bool(ks) and all(ok), any(ok)), ev or 'no epochs to compare'))
     for pair, t in ttab.items():
         E = max(int(e) for e in t['B_T'])
-        ev = '; '.join(f"epoch {e}: " + ', '.join(f"{p} {m(p, e, t):.1f}%" for p in ('B_T', 'B_F', 'S_KDE30') if str(e) in t.get(p, {}))
+        ev = '; '.join(f"epoch {e}: " + ', '.join(f"{p} {m(p, e, t):.1f}%" for p in ('B_T', 'B_F', 'B_mean', 'S_KDE30') if str(e) in t.get(p, {}))
                        for e in sorted({0, 1, E}))
         ok = [m('S_KDE30', e, t) >= m('B_F', e, t) - 2 and m('S_KDE30', e, t) > m('B_T', e, t) for e in sorted({1, E})]
         out.append((f'(5) transfer {pair}: S_KDE30 matches or beats B_F (within 2 points) and beats B_T, at epochs 1 and {E}',

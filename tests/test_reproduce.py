@@ -10,7 +10,7 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     full = hyperrep(*ARGS, '--out', tmp_path/'full')
     assert full.returncode == 0, full.stderr
     rep = json.loads((tmp_path/'full'/'report.json').read_text())
-    for pop in ('B_T', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_U'):
+    for pop in ('B_T', 'B_mean', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_U'):
         cell = rep['in_dataset'][pop]['0']
         ft.test_eq(set(cell), {'mean', 'std', 'n', 'ci95'})
         assert cell['ci95'][0] <= cell['mean'] <= cell['ci95'][1]
