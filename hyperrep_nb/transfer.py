@@ -17,7 +17,7 @@ from .data import load_dataset, DataError
 from .tokenize import zoo_dataset
 from .autoencoder import ae_config
 from .lwln import lwln_experiment, load_ae
-from .kde_sampling import (training_anchors, make_sampler, sample_models, novelty, quantiles, save_population,
+from .kde_sampling import (training_weights, training_anchors, make_sampler, sample_models, novelty, quantiles, save_population,
                                       load_population, plot_accuracies, plot_latent, decode)
 
 # %% ../nbs/05_transfer.ipynb #05000006
@@ -171,7 +171,7 @@ def _zoo_stage(st:Stages, name:str, f:Path, epochs:int, train)->Zoo:
     return zoo if done else Zoo.load(f)
 
 def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
-    "The zoo and both autoencoders of data set ds (trained once): (zoo, dir, data)."
+    "The zoo, both autoencoders, the sampled populations and B_mean of data set ds (made once): (zoo, dir, data)."
     d = out/ds
     d.mkdir(parents=True, exist_ok=True)
     recipe = get_recipe(ds)
@@ -183,12 +183,13 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
     st(f'{ds}:autoencoders', (d/'lwln.json').exists(),
        lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress,
                                source=dict(zoo=str(zoo_file.resolve()), window=list(c.window))))
+    st(f'{ds}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, data, device))
+    st(f'{ds}:mean model', (d/'pop_B_mean.pt').exists(), lambda: _mean_population(c, zoo, d))
     return zoo, d, data
 
 def _mean_population(c:ReproConfig, zoo:Zoo, d:Path):
     "B_mean: n_samples copies of the mean of the training checkpoints, aligned as the LWLN autoencoder saw them."
-    ae, info = load_ae(d/'ae_lwln.pt')
-    w_tr = training_anchors(ae, info['ref'], zoo, c.window)[0]                                 # [M, N]
+    w_tr = training_weights(load_ae(d/'ae_lwln.pt')[1]['ref'], zoo, c.window)[0]              # [M, N]
     save_population(d/'pop_B_mean.pt', w_tr.mean(0).expand(c.n_samples, -1).clone(), zoo.recipe, method='mean')
 
 def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
@@ -214,8 +215,6 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sour
     "B_T, B_F, B_mean and S_KDE30 on the target of one pair: {population: accuracy [n, E+1]}."
     if src not in sources: sources[src] = _source(c, src, out, st, device)
     zoo, d, _ = sources[src]
-    st(f'{src}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, load_dataset(src), device))
-    st(f'{src}:mean model', (d/'pop_B_mean.pt').exists(), lambda: _mean_population(c, zoo, d))
     t = out/'transfer'/f'{src}-{tgt}'; t.mkdir(parents=True, exist_ok=True)
     recipe, data = get_recipe(tgt), load_dataset(tgt)
     if recipe.channels != zoo.recipe.channels: raise ValueError(f"cannot transfer {src} ({zoo.recipe.channels} channels) to {tgt} ({recipe.channels})")
@@ -246,8 +245,6 @@ def reproduce(out, preset:str|ReproConfig='cpu', device='cpu', progress:bool=Tru
     st = Stages(out, progress)
     sources = {c.dataset: _source(c, c.dataset, out, st, device)}
     zoo, d, data = sources[c.dataset]
-    st(f'{c.dataset}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, data, device))
-    st(f'{c.dataset}:mean model', (d/'pop_B_mean.pt').exists(), lambda: _mean_population(c, zoo, d))
     curves = {'B_T': zoo.metrics['test_acc'][zoo_dataset(zoo, epochs=(0, 0)).props['test']['model']]}
     for pop in (*SAMPLED, 'B_mean'):
         f = d/f'ft_{pop}.pt'
