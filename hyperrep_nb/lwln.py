@@ -7,13 +7,13 @@ __all__ = ['layer_parts', 'layer_sigmas', 'param_layers', 'lwln_loss', 'layer_r2
            'check_compatible', 'reconstruction_report', 'plot_lwln', 'lwln_experiment']
 
 # %% ../nbs/03_lwln.ipynb #f61adf17
-import functools, json, math, time
+import functools, math, time
 from pathlib import Path
 from dataclasses import asdict
 import torch
 from tqdm.auto import tqdm
 from .engine import layer_slices, n_params, channels_of, Population
-from .zoo import Zoo, Recipe, atomic_save, load_checked
+from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked
 from .data import load_dataset
 from .tokenize import WeightData, zoo_dataset, align_data, Augment
 from .autoencoder import AEConfig, HyperAE, nt_xent, ae_state, ae_from_state, reconstruct
@@ -214,5 +214,5 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), see
     summary['sigma'] = layer_sigmas(data.w['train']).tolist()
     if out_dir:
         plot_lwln(reports, summary['sigma'], out_dir/'lwln.png', mean_acc)
-        (out_dir/'lwln.json').write_text(json.dumps(summary, indent=1))
+        atomic_json(summary, out_dir/'lwln.json')
     return dict(summary=summary, reports=reports)

@@ -4,15 +4,14 @@
 
 # %% auto #0
 __all__ = ['REPRO_PRESETS', 'PAPER', 'POPS', 'SAMPLED', 'bootstrap_ci', 'summarize', 'welch', 'finetune', 'table', 'tests_vs',
-           'markdown_table', 'plot_curves', 'ReproConfig', 'Stages', 'reproduce', 'findings', 'report', 'atomic_json',
-           'report_md']
+           'markdown_table', 'plot_curves', 'ReproConfig', 'Stages', 'reproduce', 'findings', 'report', 'report_md']
 
 # %% ../nbs/05_transfer.ipynb #05000003
 import json, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
-from .zoo import Zoo, make_zoo, get_recipe
+from .zoo import Zoo, make_zoo, get_recipe, atomic_json
 from .data import load_dataset, DataError
 from .tokenize import zoo_dataset
 from .autoencoder import ae_config
@@ -156,7 +155,7 @@ class Stages:
         if self.log and self.progress: print(f"[{name}] ...", flush=True)
         t = time.time(); fn()
         self.timings[name] = round(time.time() - t, 1)
-        self.tfile.write_text(json.dumps(self.timings, indent=1))
+        atomic_json(self.timings, self.tfile)
         if self.log: print(f"[{name}] {self.timings[name]:.0f} s", flush=True)
 
 # %% ../nbs/05_transfer.ipynb #05000018
@@ -208,7 +207,7 @@ def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
     ae, w_tr, acc_tr, z_tr = aes['lwln']
     rec = decode(ae, z_tr[:c.n_samples])
     nov['reconstructions'] = quantiles(novelty(rec, z_tr[:c.n_samples], w_tr, z_tr, data.test, zoo.recipe.act, device))
-    (d/'novelty.json').write_text(json.dumps(nov, indent=1))
+    atomic_json(nov, d/'novelty.json')
     torch.save(dict(z_train=z_tr, acc_train=acc_tr, **{f'z_{k}': v for k, v in latents.items()}), d/'latents.pt')
 
 def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sources:dict):
@@ -241,7 +240,7 @@ def reproduce(out, preset:str|ReproConfig='cpu', device='cpu', progress:bool=Tru
     cj = json.loads(json.dumps(asdict(c)))
     if cfile.exists() and json.loads(cfile.read_text()) != cj:
         raise ValueError(f"{out} holds a run with other settings ({cfile}): choose another --out or delete it")
-    cfile.write_text(json.dumps(cj, indent=1))
+    atomic_json(cj, cfile)
     st = Stages(out, progress)
     sources = {c.dataset: _source(c, c.dataset, out, st, device)}
     zoo, d, data = sources[c.dataset]
@@ -259,7 +258,7 @@ def reproduce(out, preset:str|ReproConfig='cpu', device='cpu', progress:bool=Tru
     rep = report(c, out, curves, transfer, skipped)
     st.timings['report'] = round(time.time() - t, 1)
     st.timings['total'] = round(sum(v for k, v in st.timings.items() if k != 'total'), 1)   # the work, over resumed runs too
-    st.tfile.write_text(json.dumps(st.timings, indent=1))
+    atomic_json(st.timings, st.tfile)
     rep['timings_s'] = st.timings
     atomic_json(rep, out/'report.json'); (out/'report.md').write_text(report_md(c, rep))
     return rep
@@ -327,10 +326,6 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->d
     plot_latent(lat['z_train'], lat['acc_train'], {k: lat[f'z_{k}'] for k in ('S_KDE', 'S_KDE30', 'S_U')}, ax)
     fig.tight_layout(); fig.savefig(out/'latent.png', dpi=80); plt.close(fig)
     return rep
-
-def atomic_json(obj, path):
-    "Write JSON atomically."
-    tmp = Path(str(path) + '.tmp'); tmp.write_text(json.dumps(obj, indent=1)); tmp.replace(path)
 
 # %% ../nbs/05_transfer.ipynb #05000021
 def report_md(c:ReproConfig, rep:dict)->str:

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'Recipe', 'get_recipe', 'ZooFileError', 'atomic_save',
-           'load_checked', 'read_zoo_file', 'Zoo', 'make_zoo', 'plot_zoo']
+           'atomic_json', 'load_checked', 'read_zoo_file', 'Zoo', 'make_zoo', 'plot_zoo']
 
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
 import hashlib, json, math, os, time
@@ -56,6 +56,13 @@ def atomic_save(obj, path):
     tmp = Path(f'{path}.tmp')
     tmp.parent.mkdir(parents=True, exist_ok=True)
     torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+def atomic_json(obj, path):
+    "Write obj as JSON the same way: readers (and a resumed run) never see half a file."
+    tmp = Path(f'{path}.tmp')
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(json.dumps(obj, indent=1))
     os.replace(tmp, path)
 
 def load_checked(path, what:str, missing=ValueError, corrupt=ValueError):
@@ -144,7 +151,7 @@ def _write_manifest(out, d, seconds):
     man = dict(file=Path(out).name, format=ZOO_FORMAT, version=ZOO_VERSION, recipe=d['recipe'], config=d['config'],
                epochs_done=d['epochs_done'], n_params=zoo.weights.shape[-1], diverged=int(d['diverged'].sum()),
                seconds=round(seconds, 1), test_acc=[{k: round(v, 4) for k, v in r.items()} for r in zoo.accuracy_table()])
-    Path(out).with_suffix('.json').write_text(json.dumps(man, indent=1))
+    atomic_json(man, Path(out).with_suffix('.json'))
 
 # %% ../nbs/00_zoo.ipynb #9e76f47c
 def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
