@@ -32,11 +32,13 @@ class AEConfig:
     epochs: int = 300
     warmup: int = 10         # epochs of linear warm-up before the cosine decay
     grad_clip: float = 1.0
+    behaviour: float = 0.    # weight of the behavioural term (`03_lwln`): decoded models' logits vs the originals'; 0 = off
+    probe: int = 32          # training images per step for the behavioural term
 
 PRESETS = {
-    'cpu': AEConfig(d_latent=128, epochs=40, warmup=3),
+    'cpu': AEConfig(d_latent=128, epochs=20, warmup=2, behaviour=0.01),
     'paper': AEConfig(d_model=800, n_heads=4, n_blocks=2, d_ff=900, d_latent=700, lr=1e-4, batch_size=500, epochs=500),
-    'tiny': AEConfig(d_model=32, n_heads=2, n_blocks=1, d_ff=64, d_latent=16, epochs=3, batch_size=16),
+    'tiny': AEConfig(d_model=32, n_heads=2, n_blocks=1, d_ff=64, d_latent=16, epochs=3, batch_size=16, behaviour=0.01),
 }
 
 def ae_config(preset:str='cpu', **overrides)->AEConfig:

@@ -12,9 +12,9 @@ from .zoo import RECIPES, make_zoo, get_recipe, Zoo
 from .tokenize import zoo_dataset, align_data
 from .autoencoder import PRESETS, ae_config
 from .lwln import train_ae, lwln_experiment, reconstruction_report, load_ae
-from .engine import Population
 from .data import load_dataset
-from .kde_sampling import METHODS, training_anchors, make_sampler, sample_models, novelty, quantiles, save_population
+from .kde_sampling import (METHODS, training_anchors, make_sampler, sample_models, select_models, yardstick, memorization,
+                                      quantiles, save_population)
 from .transfer import REPRO_PRESETS, reproduce
 
 # %% ../nbs/05a_cli.ipynb #8fd362e3
@@ -106,10 +106,12 @@ def _sample_parser(sub):
     p = sub.add_parser('sample', help='sample a population of new models from a trained autoencoder')
     p.add_argument('--ae', required=True, help='autoencoder file (train-ae, lwln or reproduce)')
     p.add_argument('--zoo', default=None, help='zoo the autoencoder was trained on (default: recorded in the autoencoder file)')
-    p.add_argument('--method', default='kde30', choices=METHODS, help='kde (S_KDE), kde30 (S_KDE30) or uniform (S_U)')
+    p.add_argument('--method', default='kde30', choices=METHODS, help='kde (S_KDE), kde30 (S_KDE30), ckde / ckde30 (S_CKDE30: whole anchors, correlated kernel) or uniform (S_U)')
     p.add_argument('-n', type=int, default=100, help='number of models')
-    p.add_argument('--bandwidth', default='0.002', help="KDE bandwidth: a number, 'scott' or 'silverman'")
-    p.add_argument('--frac', type=float, default=0.3, help='top fraction for kde30')
+    p.add_argument('--bandwidth', default='0.002', help="per-dimension KDE bandwidth (kde, kde30): a number, 'scott' or 'silverman'")
+    p.add_argument('--h', type=float, default=0.5, help='kernel scale of ckde/ckde30, in units of the anchors\' covariance')
+    p.add_argument('--frac', type=float, default=0.3, help='top fraction for kde30/ckde30')
+    p.add_argument('--select', type=int, default=0, metavar='K', help='draw K*n candidates, keep the n best on training images (S_SEL; 0: off)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--device', default='cpu')
     p.add_argument('--out', required=True, help='population file to write')
@@ -122,19 +124,21 @@ def run_sample(a):
     zoo_file = a.zoo or src.get('zoo')
     if zoo_file is None: raise ValueError(f"{a.ae} does not record its zoo: pass --zoo")
     zoo = Zoo.load(zoo_file)
-    w_tr, acc_tr, z_tr = training_anchors(ae, info['ref'], zoo, src.get('window', (21, 25)))
+    w_tr, props, z_tr = training_anchors(ae, info['ref'], zoo, src.get('window', (21, 25)))
     try: bw = float(a.bandwidth)
     except ValueError: bw = a.bandwidth                                              # a rule's name, checked by `bandwidths`
-    w, z = sample_models(ae, make_sampler(a.method, z_tr, acc_tr, bw, a.frac), a.n, a.seed)
-    images = load_dataset(zoo.recipe.dataset).test
-    acc = Population(w, zoo.recipe.act, device=a.device).evaluate(*images)[1]
-    q = quantiles(novelty(w, z, w_tr, z_tr, images, zoo.recipe.act, a.device))
+    sampler = make_sampler(a.method, z_tr, props['test_acc'], bw, a.frac, a.h)
+    data = load_dataset(zoo.recipe.dataset)
+    if a.select: w, z, sel = select_models(ae, sampler, a.n, data, a.select, zoo.recipe.act, seed=a.seed, device=a.device)
+    else: w, z = sample_models(ae, sampler, a.n, a.seed)
+    m = memorization(w, yardstick(w_tr, props, info['ref'], data.test, zoo.recipe.act, a.device), a.device)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    save_population(a.out, w, zoo.recipe, method=a.method, autoencoder=str(a.ae), seed=a.seed)
-    print(f"{a.n} models ({a.method}) saved to {a.out}; epoch-0 test accuracy {acc.mean():.1%} (std {acc.std():.1%}) "
-          f"vs training checkpoints {acc_tr.mean():.1%}")
-    print('novelty quantiles (5/25/50/75/95%):')
-    for k, v in q.items(): print(f"  {k:>6}: " + ' '.join(f'{x:.3f}' for x in v.values()))
+    save_population(a.out, w, zoo.recipe, method=a.method, select=a.select, autoencoder=str(a.ae), seed=a.seed)
+    how = f"{a.method}, best of {a.select}x on training images in {sel['seconds']:.1f} s" if a.select else a.method
+    print(f"{a.n} models ({how}) saved to {a.out}; "
+          f"epoch-0 test accuracy {m['acc'].mean():.1%} (std {m['acc'].std():.1%}) vs training checkpoints {props['test_acc'].mean():.1%}")
+    print('memorization protocol, quantiles 5/25/50/75/95%:')
+    for k, v in quantiles(m).items(): print(f"  {k:>7}: " + ' '.join(f'{x:.3f}' for x in v.values()))
 
 def _reproduce_parser(sub):
     p = sub.add_parser('reproduce', help="the paper's pipeline end to end: zoo, autoencoders, samplers, fine-tuning, transfer, report")

@@ -4,12 +4,17 @@
 
 # %% auto #0
 __all__ = ['METHODS', 'POP_FORMAT', 'QUANTILES', 'embed', 'decode', 'training_weights', 'training_anchors', 'bandwidths',
-           'KDESampler', 'UniformSampler', 'top_anchors', 'make_sampler', 'sample_models', 'save_population',
-           'load_population', 'to_state_dicts', 'novelty', 'predictions', 'quantiles', 'plot_latent', 'plot_accuracies']
+           'KDESampler', 'UniformSampler', 'CorrelatedKDESampler', 'top_anchors', 'make_sampler', 'sample_models',
+           'save_population', 'load_population', 'to_state_dicts', 'select_models', 'predictions', 'nearest_other',
+           'Yardstick', 'yardstick', 'memorization', 'quantiles', 'noise_population', 'average_population',
+           'gauss_population', 'noise_front', 'front_at', 'plot_latent', 'plot_accuracies', 'plot_front']
 
 # %% ../nbs/04_kde_sampling.ipynb #04000003
+import math, time
+from dataclasses import dataclass
 import torch
-from .engine import population_logits, vector_to_state_dict, state_dict_to_vector
+from .engine import population_logits, vector_to_state_dict, state_dict_to_vector, Population
+from .data import ImageData
 from .zoo import Zoo, Recipe, atomic_save, load_checked
 from .tokenize import zoo_dataset, align_neurons
 from .autoencoder import HyperAE
@@ -31,16 +36,16 @@ def decode(ae:HyperAE, z:torch.Tensor, bs:int=500)->torch.Tensor:
     return _in_batches(ae, ae.decode, z, bs)
 
 def training_weights(ref:torch.Tensor,  # an autoencoder's alignment reference [N] (None: not aligned)
-                     zoo:Zoo, window=(21, 25)):  # (training weights [M, N], their test accuracy [M])
-    "The training split of `zoo` as an autoencoder with reference `ref` saw it, and its accuracies."
+                     zoo:Zoo, window=(21, 25)):  # (training weights [M, N], their properties {'test_acc', 'epoch', 'model', ...: [M]})
+    "The training split of `zoo` as an autoencoder with reference `ref` saw it, and its properties."
     data = zoo_dataset(zoo, epochs=tuple(window))
-    return (data.w['train'] if ref is None else align_neurons(data.w['train'], ref)), data.props['train']['test_acc']
+    return (data.w['train'] if ref is None else align_neurons(data.w['train'], ref)), data.props['train']
 
 def training_anchors(ae:HyperAE, ref:torch.Tensor,  # the autoencoder and its alignment reference [N] (None: not aligned)
-                     zoo:Zoo, window=(21, 25)):  # (training weights [M, N], their test accuracy [M], anchors z [M, D])
-    "The training split of `zoo` as the autoencoder saw it (aligned to `ref`), its accuracies and its anchors."
-    w, acc = training_weights(ref, zoo, window)
-    return w, acc, embed(ae, w)
+                     zoo:Zoo, window=(21, 25)):  # (training weights [M, N], their properties, anchors z [M, D])
+    "The training split of `zoo` as the autoencoder saw it (aligned to `ref`), its properties and its anchors."
+    w, props = training_weights(ref, zoo, window)
+    return w, props, embed(ae, w)
 
 # %% ../nbs/04_kde_sampling.ipynb #04000010
 def bandwidths(z:torch.Tensor,  # anchors [M, D]
@@ -53,11 +58,15 @@ def bandwidths(z:torch.Tensor,  # anchors [M, D]
     if rule == 'silverman': return 0.9 * torch.minimum(sd, (z.quantile(0.75, 0) - z.quantile(0.25, 0)) / 1.34) * M ** (-1 / 5)
     raise ValueError(f"unknown bandwidth rule {rule!r}: give a number, 'scott' or 'silverman'")
 
+def _check_anchors(anchors:torch.Tensor):
+    "Refuse anchors a KDE cannot be fitted to."
+    if anchors.dim() != 2 or len(anchors) < 2: raise ValueError(f"a KDE needs anchors [M >= 2, D], got shape {list(anchors.shape)}")
+    if not torch.isfinite(anchors).all(): raise ValueError("anchors contain NaN or inf")
+
 class KDESampler:
     "Independent per-dimension Gaussian KDEs over anchors [M, D]."
     def __init__(self, anchors:torch.Tensor, bandwidth=0.002):
-        if anchors.dim() != 2 or len(anchors) < 2: raise ValueError(f"a KDE needs anchors [M >= 2, D], got shape {list(anchors.shape)}")
-        if not torch.isfinite(anchors).all(): raise ValueError("anchors contain NaN or inf")
+        _check_anchors(anchors)
         self.anchors = anchors.float()
         self.h = bandwidths(self.anchors, bandwidth)                      # [D]
 
@@ -76,6 +85,23 @@ class UniformSampler:
         "n latents [n, D]."
         return torch.rand(n, self.D, generator=torch.Generator().manual_seed(seed)) * 2 - 1
 
+# %% ../nbs/04_kde_sampling.ipynb #4c264262
+class CorrelatedKDESampler:
+    "A Gaussian KDE over whole anchors [M, D], its kernel shaped like the anchors' covariance."
+    def __init__(self, anchors:torch.Tensor,  # [M, D]
+                 h:float=0.5):  # kernel scale: 0 replays the anchors, 1 adds their whole spread again
+        _check_anchors(anchors)
+        if h < 0: raise ValueError(f"the kernel scale h must be >= 0, not {h}")
+        self.anchors, self.h = anchors.float(), float(h)
+        self.dev = (self.anchors - self.anchors.mean(0)) / math.sqrt(len(anchors) - 1)   # [M, D]; dev.T @ dev = covariance
+
+    def sample(self, n:int, seed:int=0)->torch.Tensor:
+        "n latents [n, D]: an anchor each, plus correlated kernel noise."
+        g = torch.Generator().manual_seed(seed)
+        self.last_idx = torch.randint(len(self.anchors), (n,), generator=g)      # one anchor per sample [n]
+        u = torch.randn(n, len(self.anchors), generator=g)                       # [n, M]
+        return (self.anchors[self.last_idx] + self.h * u @ self.dev).clamp(-1, 1)
+
 # %% ../nbs/04_kde_sampling.ipynb #04000015
 def top_anchors(z:torch.Tensor, acc:torch.Tensor,  # anchors [M, D] and their test accuracies [M]
                 frac:float=0.3)->torch.Tensor:  # the anchors at or above the (1 - frac) accuracy quantile [M', D]
@@ -86,12 +112,16 @@ def top_anchors(z:torch.Tensor, acc:torch.Tensor,  # anchors [M, D] and their te
     if keep.sum() < 2: raise ValueError(f"the top {frac:.0%} of {len(z)} anchors are {int(keep.sum())}: too few for a KDE")
     return z[keep]
 
-METHODS = ('kde', 'kde30', 'uniform')
+METHODS = ('kde', 'kde30', 'ckde', 'ckde30', 'uniform')
 
-def make_sampler(method:str, z:torch.Tensor, acc:torch.Tensor, bandwidth=0.002, frac:float=0.3):
-    "A sampler by name: 'kde' (S_KDE), 'kde30' (S_KDE30, top `frac`) or 'uniform' (S_U)."
-    if method == 'kde': return KDESampler(z, bandwidth)
-    if method == 'kde30': return KDESampler(top_anchors(z, acc, frac), bandwidth)
+def make_sampler(method:str, z:torch.Tensor, acc:torch.Tensor,  # a method's name, the anchors [M, D] and their accuracies [M]
+                 bandwidth=0.002,  # for 'kde'/'kde30' (see `bandwidths`)
+                 frac:float=0.3,  # the top fraction of the '...30' methods
+                 h:float=0.5):  # the kernel scale of 'ckde'/'ckde30' (see `CorrelatedKDESampler`)
+    "A sampler by name: 'kde' (S_KDE), 'kde30' (S_KDE30, top `frac`), 'ckde', 'ckde30' (S_CKDE30) or 'uniform' (S_U)."
+    if method in ('kde', 'ckde', 'kde30', 'ckde30'):
+        a = top_anchors(z, acc, frac) if method.endswith('30') else z
+        return KDESampler(a, bandwidth) if method.startswith('kde') else CorrelatedKDESampler(a, h)
     if method == 'uniform': return UniformSampler(z.shape[1])
     raise ValueError(f"unknown sampling method {method!r}: choose one of {', '.join(METHODS)}")
 
@@ -120,27 +150,24 @@ def to_state_dicts(w:torch.Tensor)->list:
     "One `ZooCNN` state dict per model of w [P, N]."
     return [vector_to_state_dict(v) for v in w]
 
-# %% ../nbs/04_kde_sampling.ipynb #04000021
+# %% ../nbs/04_kde_sampling.ipynb #6af76168
+def select_models(ae:HyperAE, sampler, n:int,  # the autoencoder, a latent sampler, how many models to keep
+                  data:ImageData,  # the data set; only its training split is read
+                  k:int=10,  # candidates per kept model: K n are drawn and decoded
+                  act:str='tanh',  # the zoo's activation
+                  probe:int=1000,  # training images scored per candidate
+                  seed:int=0, device='cpu'):  # (weights [n, N], latents [n, D], info: k, probe, seconds, probe accuracy [n])
+    "The best n of k*n decoded samples by accuracy on training images."
+    if k < 1: raise ValueError(f"k must be >= 1, not {k}")
+    t = time.time()
+    w, z = sample_models(ae, sampler, k * n, seed)                                # [k n, N], [k n, D]
+    x, y = data.train
+    acc = Population(w, act, device=device).evaluate(x[:probe], y[:probe])[1]    # [k n]
+    keep = acc.argsort(descending=True, stable=True)[:n]
+    return w[keep], z[keep], dict(k=k, probe=min(probe, len(y)), seconds=round(time.time() - t, 2), probe_acc=acc[keep])
+
+# %% ../nbs/04_kde_sampling.ipynb #d304d7cd
 def _dist(a, b): return torch.cdist(a, b, compute_mode='donot_use_mm_for_euclid_dist')   # exact: 0 for equal rows
-
-def _median_pair_dist(a:torch.Tensor, n:int=500)->float:
-    "Median distance between two distinct rows of a [M, F] (on at most n rows)."
-    a = a[:n]
-    d = _dist(a, a)
-    return d[~torch.eye(len(a), dtype=torch.bool)].median().item()
-
-@torch.no_grad()
-def novelty(w:torch.Tensor, z:torch.Tensor,  # the samples' weights [n, N] and latents [n, D]
-            w_train:torch.Tensor, z_train:torch.Tensor,  # training checkpoints [M, N] and their anchors [M, D]
-            images, act:str='tanh', device='cpu')->dict:  # per sample: z_nn, w_nn, agree [n]
-    "Distances of samples to their nearest training model (relative to typical ones) and prediction agreement."
-    z_nn = _dist(z, z_train).min(1).values / _median_pair_dist(z_train)
-    dw = _dist(w, w_train)                                              # [n, M]
-    d_min, nn = dw.min(1)
-    w_nn = d_min / _median_pair_dist(w_train)
-    x, _ = images
-    agree = (predictions(w, x, act, device) == predictions(w_train[nn], x, act, device)).float().mean(1)
-    return dict(z_nn=z_nn, w_nn=w_nn, agree=agree)
 
 @torch.no_grad()
 def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs:int=50, bx:int=500)->torch.Tensor:
@@ -148,11 +175,98 @@ def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs
     return torch.cat([torch.cat([population_logits(w[i:i+bs].to(device), xb.to(device), act).argmax(-1).cpu() for xb in x.split(bx)], 1)
                       for i in range(0, len(w), bs)])
 
+def nearest_other(w:torch.Tensor,  # training checkpoints [M, N]
+                  model:torch.Tensor, epoch:torch.Tensor,  # each checkpoint's model index and epoch [M]
+                 )->float:  # the yardstick d_nn
+    "Median distance from a checkpoint to the nearest checkpoint of another model at the same epoch."
+    other = (model[:, None] != model[None]) & (epoch[:, None] == epoch[None])      # [M, M]
+    if not other.any(1).all(): raise ValueError("every epoch needs checkpoints of at least two models")
+    return _dist(w, w).masked_fill(~other, float('inf')).min(1).values.median().item()
+
+# %% ../nbs/04_kde_sampling.ipynb #9ccb9246
+@dataclass
+class Yardstick:
+    "The training split as the memorization protocol compares with it."
+    w: torch.Tensor      # aligned training checkpoints [M, N]
+    err: torch.Tensor    # their misclassified test images [M, n_test] (bool)
+    d_nn: float          # median distance to the nearest other training model at the same epoch
+    ref: torch.Tensor    # the alignment reference [N] (None: no alignment)
+    test: tuple          # the test images and labels
+    act: str = 'tanh'    # the zoo's activation
+
+def yardstick(w_train:torch.Tensor, props:dict,  # training checkpoints [M, N] (aligned to ref) and their properties (`training_weights`)
+              ref:torch.Tensor, test:tuple,  # the alignment reference [N] (or None); (test images, labels)
+              act:str='tanh', device='cpu')->Yardstick:
+    "Everything the protocol needs from the training split, computed once."
+    err = predictions(w_train, test[0], act, device) != test[1]                    # [M, n_test]
+    return Yardstick(w_train, err, nearest_other(w_train, props['model'], props['epoch']), ref, test, act)
+
+# %% ../nbs/04_kde_sampling.ipynb #904baf25
+def _iou(e:torch.Tensor, f:torch.Tensor)->torch.Tensor:
+    "IoU [P, M] of the error sets e [P, n] and f [M, n] (0/1 floats); two empty sets count as equal."
+    inter = e @ f.T
+    union = e.sum(1, keepdim=True) + f.sum(1) - inter
+    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones(()))
+
+@torch.no_grad()
+def memorization(w:torch.Tensor,  # a population's flat weights [P >= 2, N]
+                 ys:Yardstick, device='cpu')->dict:  # per model [P]: acc, rel_nn, max_iou, rel_within, iou_within
+    "Epoch-0 test accuracy, novelty against the training split (rel_nn, max_iou) and within the population of every model."
+    wa = w if ys.ref is None else align_neurons(w, ys.ref)                         # same functions, neurons in the reference's order
+    e = (predictions(w, ys.test[0], ys.act, device) != ys.test[1]).float()         # [P, n] misclassified test images
+    own = torch.eye(len(w), dtype=torch.bool)
+    return dict(acc=1 - e.mean(1), rel_nn=_dist(wa, ys.w).min(1).values / ys.d_nn, max_iou=_iou(e, ys.err.float()).max(1).values,
+                rel_within=_dist(wa, wa).masked_fill(own, float('inf')).min(1).values / ys.d_nn,   # to the nearest other member
+                iou_within=_iou(e, e).masked_fill(own, 0.).max(1).values)                        # with the most similar other member
+
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
-def quantiles(nov:dict)->dict:
-    "The novelty measures summarised as quantiles: {measure: {q: value}}."
-    return {k: {str(q): round(v.quantile(q).item(), 4) for q in QUANTILES} for k, v in nov.items()}
+def quantiles(m:dict)->dict:
+    "Per-model measures {name: [P]} summarised as quantiles {name: {'0.05': ..., '0.5': ..., '0.95': ...}}."
+    return {k: {str(q): round(v.float().quantile(q).item(), 4) for q in QUANTILES} for k, v in m.items()}
+
+# %% ../nbs/04_kde_sampling.ipynb #eae72900
+def noise_population(w_top:torch.Tensor,  # the top checkpoints [M', N]
+                     sigma:float, n:int, seed:int=0)->torch.Tensor:  # [n, N]
+    "B_noise(sigma): random top checkpoints plus Gaussian noise of standard deviation sigma."
+    g = torch.Generator().manual_seed(seed)
+    return w_top[torch.randint(len(w_top), (n,), generator=g)] + sigma * torch.randn(n, w_top.shape[1], generator=g)
+
+def average_population(w_train:torch.Tensor, n:int, k:int=16, seed:int=0)->torch.Tensor:  # [n, N]
+    "B_avg16: each model the mean of k random training checkpoints (aligned)."
+    g = torch.Generator().manual_seed(seed)
+    return w_train[torch.rand(n, len(w_train), generator=g).argsort(1)[:, :k]].mean(1)
+
+def gauss_population(w_train:torch.Tensor, n:int, seed:int=0)->torch.Tensor:  # [n, N]
+    "B_gauss: every parameter from a Gaussian fitted to it over the training checkpoints (aligned)."
+    g = torch.Generator().manual_seed(seed)
+    return w_train.mean(0) + w_train.std(0) * torch.randn(n, w_train.shape[1], generator=g)
+
+# %% ../nbs/04_kde_sampling.ipynb #3a7b3eaa
+def noise_front(ys:Yardstick, w_top:torch.Tensor,  # the protocol's yardstick, the top checkpoints [M', N]
+                sigmas=(0.003, 0.01, 0.03, 0.1, 0.3, 1.),  # the starting grid
+                n:int=40, max_gap:float=0.05,  # models per sigma, the largest accuracy step between neighbours
+                max_points:int=40, seed:int=0, device='cpu')->list:  # [{sigma, acc, rel_nn, max_iou}] by sigma
+    "B_noise's accuracy/novelty front: mean accuracy, median rel_nn and max IoU per sigma, refined until smooth."
+    pts = {}
+    def point(s):
+        m = memorization(noise_population(w_top, s, n, seed), ys, device)
+        pts[s] = dict(sigma=s, acc=m['acc'].mean().item(), rel_nn=m['rel_nn'].median().item(), max_iou=m['max_iou'].median().item())
+    for s in sigmas: point(s)
+    while len(pts) < max_points:
+        ss = sorted(pts)
+        gaps = [(a, b) for a, b in zip(ss, ss[1:]) if abs(pts[a]['acc'] - pts[b]['acc']) > max_gap]
+        if not gaps: break
+        for a, b in gaps[:max_points - len(pts)]: point(math.sqrt(a * b))
+    return [pts[s] for s in sorted(pts)]
+
+def front_at(front:list, acc:float)->float:
+    "The front's median rel_nn at mean accuracy acc (linear between the bracketing sigmas; the largest if several)."
+    hits = [a['rel_nn'] + (acc - a['acc']) / (b['acc'] - a['acc']) * (b['rel_nn'] - a['rel_nn'])
+            for a, b in zip(front, front[1:]) if min(a['acc'], b['acc']) <= acc <= max(a['acc'], b['acc']) and a['acc'] != b['acc']]
+    if hits: return max(hits)
+    best = max(front, key=lambda p: p['acc'])
+    return best['rel_nn'] if acc > best['acc'] else float('inf')   # above the front's best: compare with it; below chance: nothing beats it
 
 # %% ../nbs/04_kde_sampling.ipynb #04000024
 def plot_latent(z_train:torch.Tensor, acc:torch.Tensor, samples:dict, ax=None):
@@ -178,3 +292,19 @@ def plot_accuracies(accs:dict, ax=None, title:str='epoch-0 test accuracy'):
     ax.set_xticks(range(1, len(accs) + 1), list(accs)); ax.set(ylabel='test accuracy (%)', title=title)
     ax.axhline(10, color='grey', lw=0.5, ls='--')
     return ax
+
+# %% ../nbs/04_kde_sampling.ipynb #5e05a70d
+def plot_front(mem:dict,  # {population: `memorization` result, [P] per measure}
+               front:list,  # `noise_front`
+               mean_acc:float=None,  # B_mean's epoch-0 accuracy, drawn as a dashed line
+               axs=None):  # two axes
+    "Accuracy against novelty, one point per model (left: rel_nn, right: max IoU), with the noise baseline's front."
+    import matplotlib.pyplot as plt
+    axs = axs if axs is not None else plt.subplots(1, 2, figsize=(13, 5))[1]
+    for ax, k, lab in zip(axs, ('rel_nn', 'max_iou'), ('distance to the nearest training model / d_nn', 'max IoU of test errors with a training model')):
+        ax.plot([p[k] for p in front], [p['acc'] * 100 for p in front], 'k.-', lw=1.2, label='B_noise front (one point per sigma)')
+        for name, m in mem.items(): ax.scatter(m[k], m['acc'] * 100, s=9, alpha=0.6, label=name)
+        if mean_acc is not None: ax.axhline(mean_acc * 100, color='grey', ls='--', lw=1, label='B_mean')
+        ax.set(xlabel=lab, ylabel='epoch-0 test accuracy (%)'); ax.grid(alpha=0.3)
+    axs[0].legend(fontsize=7, loc='lower left')
+    return axs

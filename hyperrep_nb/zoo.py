@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'Recipe', 'get_recipe', 'ZooFileError', 'atomic_save',
-           'atomic_json', 'load_checked', 'read_zoo_file', 'Zoo', 'make_zoo', 'plot_zoo']
+           'atomic_json', 'atomic_text', 'load_checked', 'read_zoo_file', 'Zoo', 'make_zoo', 'plot_zoo']
 
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
-import hashlib, json, math, os, time
+import hashlib, json, math, os, tempfile, time
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import numpy as np, torch
@@ -51,19 +51,31 @@ METRICS = ('train_loss', 'train_acc', 'val_loss', 'val_acc', 'test_loss', 'test_
 class ZooFileError(ValueError):
     "A zoo file that is missing, truncated, foreign or inconsistent."
 
+def _atomic_write(path, write):
+    "Call write(tmp) on a fresh temporary file beside `path`, then rename it into place; on any failure remove it."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)   # unique: two writers never share it
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)                                          # no orphan, the old file intact
+        raise
+
 def atomic_save(obj, path):
     "torch.save to a temporary file, then rename: a kill never leaves a half-written file."
-    tmp = Path(f'{path}.tmp')
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    _atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 def atomic_json(obj, path):
     "Write obj as JSON the same way: readers (and a resumed run) never see half a file."
-    tmp = Path(f'{path}.tmp')
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=1)))
+
+def atomic_text(text:str, path):
+    "Write a text file the same way."
+    _atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 def load_checked(path, what:str, missing=ValueError, corrupt=ValueError):
     "`torch.load(weights_only=True)` of a `what` file, with clear errors for a missing or unreadable one."

@@ -10,11 +10,13 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     full = hyperrep(*ARGS, '--out', tmp_path/'full')
     assert full.returncode == 0, full.stderr
     rep = json.loads((tmp_path/'full'/'report.json').read_text())
-    for pop in ('B_T', 'B_mean', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_U'):
+    for pop in ('B_T', 'B_mean', 'B_avg16', 'B_gauss', 'B_noise0.1', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_CKDE30', 'S_SEL', 'S_U'):
         cell = rep['in_dataset'][pop]['0']
         ft.test_eq(set(cell), {'mean', 'std', 'n', 'ci95'})
         assert cell['ci95'][0] <= cell['mean'] <= cell['ci95'][1]
-    ft.test_eq(set(rep['novelty']['S_KDE30']), {'z_nn', 'w_nn', 'agree'})
+    ft.test_eq(set(rep['novelty']['S_KDE30']), {'acc', 'rel_nn', 'max_iou', 'rel_within', 'iou_within', 'reads_data'})
+    assert rep['novelty']['S_SEL']['reads_data'] and not rep['novelty']['S_CKDE30']['reads_data']
+    assert rep['findings'][-1]['finding'].startswith('(6)') and len(rep['noise_front']) >= 6
     assert rep['timings_s']['total'] > 0 and 'digits:zoo' in rep['timings_s']
     assert 'holds' in full.stdout and (tmp_path/'full'/'report.md').exists()
     # kill -9 while the autoencoders train, then run again: the result is the uninterrupted one
