@@ -7,7 +7,7 @@ __all__ = ['DIGITS_MEAN', 'DIGITS_STD', 'FMNIST_MEAN', 'FMNIST_STD', 'MNIST_MEAN
            'DataError', 'ImageData', 'read_idx', 'check_images', 'load_dataset']
 
 # %% ../nbs/00a_data.ipynb #d5895612
-import gzip, os
+import gzip, os, zlib
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
@@ -32,7 +32,9 @@ class ImageData:
 def read_idx(path):
     "Read an IDX file (optionally gzipped) into a numpy array."
     path = Path(path)
-    data = (gzip.open if path.suffix == '.gz' else open)(path, 'rb').read()
+    try:
+        with (gzip.open if path.suffix == '.gz' else open)(path, 'rb') as f: data = f.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e: raise DataError(f"{path} is truncated or corrupt ({e}): fetch it again") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 8:
         raise DataError(f"{path} is not an unsigned-byte IDX file (magic {data[:4].hex()})")
     ndim = data[3]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from .engine import population_logits, vector_to_state_dict, state_dict_to_vector, Population
 from .data import ImageData
-from .zoo import Zoo, Recipe, atomic_save, load_checked
+from .zoo import Zoo, Recipe, atomic_save, load_checked, BadFileError
 from .tokenize import zoo_dataset, align_neurons
 from .autoencoder import HyperAE
 
@@ -142,8 +142,8 @@ def save_population(path, w:torch.Tensor, recipe:Recipe, **meta):
 
 def load_population(path):  # (weights [P, N], recipe, meta)
     "A population saved by `save_population`."
-    d = load_checked(path, 'population', FileNotFoundError)
-    if not isinstance(d, dict) or d.get('format') != POP_FORMAT: raise ValueError(f"{path} is not a hyperrep_nb population file")
+    d = load_checked(path, 'population')
+    if not isinstance(d, dict) or d.get('format') != POP_FORMAT: raise BadFileError(f"{path} is not a hyperrep_nb population file")
     return d['weights'], Recipe(**d['recipe']), d['meta']
 
 def to_state_dicts(w:torch.Tensor)->list:

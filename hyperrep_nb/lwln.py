@@ -4,19 +4,19 @@
 
 # %% auto #0
 __all__ = ['layer_parts', 'layer_sigmas', 'param_layers', 'lwln_loss', 'layer_r2', 'behaviour_loss', 'validate', 'train_ae',
-           'load_ae', 'check_compatible', 'reconstruction_report', 'plot_lwln', 'lwln_experiment']
+           'load_ae', 'fingerprint', 'check_compatible', 'reconstruction_report', 'plot_lwln', 'lwln_experiment']
 
 # %% ../nbs/03_lwln.ipynb #f61adf17
-import functools, math, time
+import functools, hashlib, math, time
 from pathlib import Path
 from dataclasses import asdict
 import torch
 from tqdm.auto import tqdm
 from .engine import layer_slices, n_params, channels_of, Population, population_logits
-from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked
+from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked, BadFileError
 from .data import load_dataset
 from .tokenize import WeightData, zoo_dataset, align_data, Augment
-from .autoencoder import AEConfig, HyperAE, nt_xent, ae_state, ae_from_state, reconstruct
+from .autoencoder import AEConfig, HyperAE, nt_xent, ae_state, ae_from_state, reconstruct, AE_FORMAT
 
 # %% ../nbs/03_lwln.ipynb #2f633491
 def layer_parts(x:torch.Tensor)->list:
@@ -93,10 +93,12 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     act, x_val = data.recipe.act, (images[:256].to(device) if c.behaviour else None)   # validation probe: fixed training images
     sigma = layer_sigmas(w_tr)
     run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr), n_val=len(data.w['val']),
-               target=target, aligned=data.ref is not None, augment=asdict(augment))
+               target=target, aligned=data.ref is not None, augment=asdict(augment), data=fingerprint(w_tr))
     st = load_checked(out, 'autoencoder') if out and Path(out).exists() else None
+    if st is not None and (not isinstance(st, dict) or st.get('format') != AE_FORMAT):
+        raise BadFileError(f"{out} is not a hyperrep_nb autoencoder file: choose another output")
     if st is not None and st.get('run') != run:
-        raise ValueError(f"{out} holds an autoencoder trained with {st.get('run')}, not {run}: choose another output or delete it")
+        raise BadFileError(f"{out} holds an autoencoder trained with {st.get('run')}, not {run}: choose another output or delete it")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         ae = HyperAE(c, channels).to(device)
@@ -153,16 +155,22 @@ def _ae_file(ae, best_state, sigma, ref, source, run, hist, best, epochs_done, t
 # %% ../nbs/03_lwln.ipynb #8c3dcb79
 def load_ae(path, device='cpu'):
     "A trained autoencoder and its info (sigma, run config, history) from a file written by `train_ae`."
-    d = load_checked(path, 'autoencoder', FileNotFoundError)
-    if not isinstance(d, dict) or 'run' not in d: raise ValueError(f"{path} is not a hyperrep_nb autoencoder file")
+    d = load_checked(path, 'autoencoder')
+    if not isinstance(d, dict) or 'run' not in d: raise BadFileError(f"{path} is not a hyperrep_nb autoencoder file")
     ae = ae_from_state(d, device)
     return ae, dict(sigma=d['sigma'], ref=d.get('ref'), source=d.get('source'), lwln=d['run']['lwln'], history=d['history'], best_val=d['best_val'],
                     recipe=Recipe(**d['run']['recipe']), run=d['run'], epochs_done=d['epochs_done'])
 
-def check_compatible(ae:HyperAE, zoo:Zoo):
-    "Refuse a zoo whose CNNs are not the architecture `ae` was trained on."
+def fingerprint(w:torch.Tensor)->str:
+    "A short hash of the exact training data [M, N], recorded in an autoencoder file."
+    return hashlib.sha1(w.detach().cpu().float().contiguous().numpy().tobytes()).hexdigest()[:16]
+
+def check_compatible(ae:HyperAE, zoo:Zoo, w_train:torch.Tensor=None, run:dict=None):  # with w_train and run: also the data
+    "Refuse a zoo whose CNNs are not the architecture `ae` was trained on, or (given its training split) not its zoo."
+    if run and w_train is not None and run.get('data') not in (None, fingerprint(w_train)):
+        raise BadFileError(f"this autoencoder was trained on another zoo or window ({run.get('data')}, this one gives {fingerprint(w_train)})")
     if zoo.recipe.channels != ae.channels or zoo.weights.shape[-1] != n_params(ae.channels):
-        raise ValueError(f"this autoencoder encodes {ae.channels}-channel zoo CNNs ({n_params(ae.channels)} parameters); "
+        raise BadFileError(f"this autoencoder encodes {ae.channels}-channel zoo CNNs ({n_params(ae.channels)} parameters); "
                          f"zoo {zoo.recipe.name!r} has {zoo.recipe.channels}-channel ones ({zoo.weights.shape[-1]} parameters)")
 
 # %% ../nbs/03_lwln.ipynb #ab16addc

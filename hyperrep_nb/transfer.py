@@ -12,7 +12,7 @@ import json, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
-from .zoo import Zoo, make_zoo, get_recipe, atomic_json, atomic_save, atomic_text
+from .zoo import Zoo, make_zoo, get_recipe, atomic_json, atomic_save, atomic_text, writer_lock, BadFileError
 from .data import load_dataset, DataError
 from .tokenize import zoo_dataset
 from .autoencoder import ae_config
@@ -257,7 +257,13 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sour
 def reproduce(out, preset:str|ReproConfig='cpu', device='cpu', progress:bool=True, **overrides)->dict:
     "The paper's pipeline end to end into folder `out`: zoo, autoencoders, samplers, fine-tuning, transfer, report."
     c = preset if isinstance(preset, ReproConfig) else replace(_preset(preset), **overrides)
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    if out.exists() and not out.is_dir(): raise BadFileError(f"{out} is a file: --out must be a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    with writer_lock(out): return _reproduce(c, out, device, progress)
+
+def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
+    "`reproduce` in the folder `out`, which this process holds."
     cfile = out/'config.json'
     cj = json.loads(json.dumps(asdict(c)))
     if cfile.exists() and json.loads(cfile.read_text()) != cj:

@@ -34,3 +34,11 @@ def test_idx_reader_rejects_bad_files(tmp_path):
     with pytest.raises(DataError, match='truncated'): read_idx(tmp_path/'x')
     (tmp_path/'y').write_bytes(b'PK\x03\x04garbage')
     with pytest.raises(DataError, match='not an unsigned-byte IDX'): read_idx(tmp_path/'y')
+
+def test_truncated_gzip_is_a_data_error(tmp_path):
+    raw = b'\x00\x00\x08\x03' + (5).to_bytes(4, 'big') + (28).to_bytes(4, 'big') * 2 + bytes(5 * 28 * 28)
+    gz = gzip.compress(raw)
+    (tmp_path/'ok.gz').write_bytes(gz)
+    ft.test_eq(read_idx(tmp_path/'ok.gz').shape, (5, 28, 28))
+    (tmp_path/'cut.gz').write_bytes(gz[:len(gz) // 2])
+    with pytest.raises(DataError, match='truncated or corrupt'): read_idx(tmp_path/'cut.gz')

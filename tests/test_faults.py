@@ -1,0 +1,114 @@
+"""Fault injection on the `hyperrep` command: every bad input, a second writer, a full disk and a read-only folder end in
+one clear line, a stable non-zero exit code (2 bad argument, 3 bad file, 4 I/O) and no traceback, and lose no data.
+A new case is one row of CASES."""
+import gzip, hashlib, os, subprocess, sys, time
+from pathlib import Path
+import pytest, torch
+import fastcore.test as ft
+from conftest import hyperrep
+
+def digest(p): return hashlib.sha1(Path(p).read_bytes()).hexdigest()
+
+@pytest.fixture(scope='module')
+def d(tmp_path_factory):
+    "A folder with two tiny zoos, an autoencoder of the first, a population, a fake 3-channel zoo and broken files."
+    d = tmp_path_factory.mktemp('faults')
+    for args in (['zoo', '--models', '6', '--epochs', '3', '--quiet', '--out', d/'zoo.pt'],
+                 ['zoo', '--models', '6', '--epochs', '3', '--seed0', '100', '--quiet', '--out', d/'zooB.pt'],
+                 ['train-ae', '--zoo', d/'zoo.pt', '--preset', 'tiny', '--window', '1', '3', '--quiet', '--out', d/'ae.pt'],
+                 ['sample', '--ae', d/'ae.pt', '-n', '4', '--out', d/'pop.pt']):
+        r = hyperrep(*args)
+        assert r.returncode == 0, r.stderr
+    z = torch.load(d/'zoo.pt', weights_only=True)
+    z['recipe'] = dict(z['recipe'], channels=3, name='rgb'); z['weights'] = torch.zeros(*z['weights'].shape[:2], 2864)
+    torch.save(z, d/'rgb.pt')
+    (d/'cut_ae.pt').write_bytes((d/'ae.pt').read_bytes()[:2000])
+    (d/'afile').write_text('not a folder')
+    return d
+
+# (name, arguments with {d} for the folder, exit code, a piece of the one-line message)
+CASES = [
+    ('zoo: no models',            'zoo --models 0 --out {d}/x.pt',                       2, 'at least 1'),
+    ('zoo: negative epochs',      'zoo --epochs -2 --out {d}/x.pt',                      2, 'at least 1'),
+    ('zoo: zero training images', 'zoo --n-train 0 --out {d}/x.pt',                      2, 'at least 1'),
+    ('zoo: not a number',         'zoo --models many --out {d}/x.pt',                    2, 'expected a number'),
+    ('zoo: unknown device',       'zoo --device foo --out {d}/x.pt',                     2, 'unknown device'),
+    ('zoo: unknown data set',     'zoo --dataset imagenet --out {d}/x.pt',               2, 'unknown recipe'),
+    ('zoo: output is a folder',   'zoo --out {d}',                                       2, 'is a folder'),
+    ('zoo: output is an autoencoder', 'zoo --models 6 --epochs 3 --out {d}/ae.pt',       3, 'not a hyperrep_nb zoo file'),
+    ('zoo: other arguments',      'zoo --models 7 --epochs 3 --out {d}/zoo.pt',          3, 'choose another output'),
+    ('zoo: truncated data file',  'zoo --dataset fashion_mnist --root {d}/fm --models 2 --epochs 1 --out {d}/fm.pt', 3, 'truncated or corrupt'),
+    ('train-ae: zero epochs',     'train-ae --zoo {d}/zoo.pt --epochs 0 --out {d}/a.pt', 2, 'at least 1'),
+    ('train-ae: negative epochs', 'train-ae --zoo {d}/zoo.pt --epochs -1 --out {d}/a.pt', 2, 'at least 1'),
+    ('train-ae: window outside',  'train-ae --zoo {d}/zoo.pt --window 1 30 --out {d}/a.pt', 2, 'not in this zoo'),
+    ('train-ae: missing zoo',     'train-ae --zoo {d}/none.pt --out {d}/a.pt',           3, 'no zoo file'),
+    ('train-ae: zoo is not a zoo', 'train-ae --zoo {d}/pop.pt --out {d}/a.pt',           3, 'not a hyperrep_nb zoo file'),
+    ('train-ae: output is the zoo', 'train-ae --zoo {d}/zoo.pt --out {d}/zoo.pt',        2, 'also an input'),
+    ('train-ae: output is a zoo', 'train-ae --zoo {d}/zoo.pt --preset tiny --window 1 3 --out {d}/zooB.pt', 3, 'not a hyperrep_nb autoencoder file'),
+    ('train-ae: resume on another zoo', 'train-ae --zoo {d}/zooB.pt --preset tiny --window 1 3 --out {d}/ae.pt', 3, 'choose another output'),
+    ('sample: negative n',        'sample --ae {d}/ae.pt -n -2 --out {d}/p.pt',          2, 'at least 1'),
+    ('sample: negative bandwidth', 'sample --ae {d}/ae.pt --bandwidth -1 --out {d}/p.pt', 2, 'greater than 0'),
+    ('sample: bad fraction',      'sample --ae {d}/ae.pt --frac 2 --out {d}/p.pt',       2, '(0, 1]'),
+    ('sample: over the zoo',      'sample --ae {d}/ae.pt -n 4 --out {d}/zoo.pt',         2, 'also an input'),
+    ('sample: over another zoo',  'sample --ae {d}/ae.pt -n 4 --out {d}/zooB.pt',        3, 'refusing to overwrite'),
+    ('sample: over the autoencoder', 'sample --ae {d}/ae.pt -n 4 --out {d}/ae.pt',       2, 'also an input'),
+    ('sample: over a population', 'sample --ae {d}/ae.pt -n 4 --out {d}/pop.pt',         3, '--force'),
+    ('sample: ae is a zoo',       'sample --ae {d}/zoo.pt --zoo {d}/zoo.pt --out {d}/p.pt', 3, 'not a hyperrep_nb autoencoder file'),
+    ('sample: truncated ae',      'sample --ae {d}/cut_ae.pt --out {d}/p.pt',            3, 'truncated or corrupt'),
+    ('sample: another zoo',       'sample --ae {d}/ae.pt --zoo {d}/zooB.pt --out {d}/p.pt', 3, 'trained on another zoo'),
+    ('sample: 3-channel zoo',     'sample --ae {d}/ae.pt --zoo {d}/rgb.pt --out {d}/p.pt', 3, 'encodes 1-channel'),
+    ('sample: output is a folder', 'sample --ae {d}/ae.pt --out {d}',                    2, 'is a folder'),
+    ('reproduce: output is a file', 'reproduce --preset tiny --out {d}/afile',           2, 'is a file'),
+    ('reproduce: unknown preset', 'reproduce --preset huge --out {d}/r',                 2, 'invalid choice'),
+    ('read-only output folder',   'zoo --models 2 --epochs 1 --out /proc/hyperrep_nb_test/zoo.pt', 4, ''),
+    ('no subcommand',             '',                                                    2, 'required'),
+]
+if not torch.cuda.is_available(): CASES.append(('no GPU here', 'zoo --device cuda --out {d}/x.pt', 2, 'no CUDA GPU'))
+
+@pytest.mark.parametrize('name,args,code,msg', CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_one_clear_line(d, name, args, code, msg):
+    if 'fm.pt' in args:                                                             # Fashion-MNIST files cut in half
+        (d/'fm').mkdir(exist_ok=True)
+        for stem in ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'):
+            gz = gzip.compress(b'\x00\x00\x08\x01' + (4000).to_bytes(4, 'big') + os.urandom(4000))
+            (d/'fm'/f'{stem}.gz').write_bytes(gz[:len(gz) // 2])
+    before = {p.name: digest(p) for p in d.glob('*.pt')}
+    r = hyperrep(*args.format(d=d).split())
+    assert r.returncode == code, f'{name}: exit {r.returncode}, expected {code}\n{r.stderr}'
+    assert 'Traceback' not in r.stderr, f'{name}: traceback\n{r.stderr}'
+    assert msg in r.stderr, f'{name}: {msg!r} not in\n{r.stderr}'
+    ft.test_eq({p.name: digest(p) for p in d.glob('*.pt') if p.name in before}, before)   # no file was changed
+    ft.test_eq(list(d.glob('*.tmp')) + list(d.glob('.*.tmp')), [])                            # and no orphan left
+
+def test_module_entry_point_runs_the_cli():
+    r = subprocess.run([sys.executable, '-m', 'hyperrep_nb.cli', '--help'], capture_output=True, text=True)
+    assert r.returncode == 0 and 'reproduce' in r.stdout
+
+def test_second_writer_is_refused(tmp_path):
+    exe = Path(sys.executable).parent/'hyperrep'
+    args = ['zoo', '--models', '20', '--epochs', '6', '--quiet', '--out', str(tmp_path/'zoo.pt')]
+    first = subprocess.Popen([str(exe), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = tmp_path/'.zoo.pt.lock'
+    t0 = time.time()
+    while time.time() - t0 < 120 and not (lock.exists() and lock.read_text() == str(first.pid)): time.sleep(0.05)
+    second = hyperrep(*args[:-1], tmp_path/'zoo.pt', '--seed0', '100')
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err
+    assert second.returncode == 4 and 'being written by another process' in second.stderr, second.stderr
+    from hyperrep_nb.zoo import Zoo
+    ft.test_eq(Zoo.load(tmp_path/'zoo.pt').seeds[0].item(), 1)                         # the first writer's zoo, whole
+
+def test_full_disk_keeps_the_old_file_and_leaves_no_orphan(tmp_path):
+    if os.geteuid() != 0: pytest.skip('mounting a small tmpfs needs root')
+    mnt = tmp_path/'small'; mnt.mkdir()
+    if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', str(mnt)], capture_output=True).returncode != 0:
+        pytest.skip('this machine does not allow mounting a tmpfs')
+    try:
+        ok = hyperrep('zoo', '--models', '4', '--epochs', '1', '--quiet', '--out', mnt/'zoo.pt')
+        assert ok.returncode == 0, ok.stderr
+        good = digest(mnt/'zoo.pt')
+        r = hyperrep('zoo', '--models', '60', '--epochs', '2', '--quiet', '--out', mnt/'big.pt')   # ~1.8 MB of checkpoints
+        assert r.returncode == 4 and 'No space left' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+        ft.test_eq(digest(mnt/'zoo.pt'), good)
+        ft.test_eq([p.name for p in mnt.iterdir() if p.name.endswith('.tmp')], [])
+    finally: subprocess.run(['umount', str(mnt)])
