@@ -36,7 +36,7 @@ RECIPES = {r.name: r for r in [
     Recipe('cifar10', 'cifar10', act='gelu', init='kaiming_uniform', lr=1e-4, wd=1e-2, channels=3),
     Recipe('stl10', 'stl10', init='kaiming_uniform', lr=1e-4, wd=1e-3, channels=3),
     Recipe('usps', 'usps', wd=1e-3),
-    Recipe('fashion_mnist', 'fashion_mnist'),
+    Recipe('fashion_mnist', 'fashion_mnist', init='kaiming_uniform', lr=3e-3),
     Recipe('digits', 'digits', lr=1e-2, wd=1e-3),
     Recipe('digits_kaiming', 'digits', init='kaiming_uniform', lr=1e-3),
 ]}
