@@ -17,7 +17,7 @@ from .data import load_dataset, DataError
 from .tokenize import zoo_dataset
 from .autoencoder import ae_config
 from .lwln import lwln_experiment, load_ae
-from .kde_sampling import (training_anchors, make_sampler, sample_models, select_models, save_population, load_population,
+from .kde_sampling import (training_anchors, top_anchors, make_sampler, sample_models, select_models, save_population, load_population,
                                       yardstick, memorization, quantiles, noise_population, average_population, gauss_population,
                                       noise_front, front_at, plot_accuracies, plot_latent, plot_front)
 from .tokenize import align_neurons
@@ -198,11 +198,11 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
     return zoo, d, data
 
 # %% ../nbs/05_transfer.ipynb #35bbec23
-def _baselines(c:ReproConfig, w_tr:torch.Tensor, acc_tr:torch.Tensor)->dict:
-    "B_mean, B_avg16, B_gauss and the fine-tuned B_noise from the aligned training checkpoints w_tr [M, N]: {name: [n, N]}."
+def _baselines(c:ReproConfig, w_tr:torch.Tensor, w_top:torch.Tensor)->dict:
+    "B_mean, B_avg16, B_gauss and the fine-tuned B_noise from the aligned training checkpoints w_tr [M, N] and their top w_top: {name: [n, N]}."
     n, s = c.n_samples, c.seed
     return {'B_mean': w_tr.mean(0).expand(n, -1).clone(), 'B_avg16': average_population(w_tr, n, 16, s),
-            'B_gauss': gauss_population(w_tr, n, s), _noise_name(c): noise_population(w_tr[acc_tr >= acc_tr.quantile(1 - c.top_frac)], c.noise_sigma, n, s)}
+            'B_gauss': gauss_population(w_tr, n, s), _noise_name(c): noise_population(w_top, c.noise_sigma, n, s)}
 
 def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
     "Every sampled and baseline population, the memorization protocol on each, and the noise front; novelty.json last."
@@ -221,11 +221,12 @@ def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
             cost[pop] = dict(k=info['k'], probe=info['probe'], seconds=info['seconds'])
         else: pops[pop], latents[pop] = sample_models(ae, sampler, c.n_samples, seed=c.seed)
         reads[pop] = select
-    pops.update(_baselines(c, w_tr, acc_tr))
+    w_top = top_anchors(w_tr, acc_tr, c.top_frac)                                      # the top checkpoints, by S_KDE30's rule
+    pops.update(_baselines(c, w_tr, w_top))
     ys = yardstick(w_tr, props, ref, data.test, act, device)
     held = zoo_dataset(zoo, epochs=(c.window[1],) * 2).w['test']                        # one checkpoint per held-out model
     mem = {k: memorization(w, ys, device) for k, w in {**pops, 'train': w_tr, 'held-out models': held}.items()}
-    front = noise_front(ys, w_tr[acc_tr >= acc_tr.quantile(1 - c.top_frac)], n=c.n_samples, seed=c.seed, device=device)
+    front = noise_front(ys, w_top, n=c.n_samples, seed=c.seed, device=device)
     for pop, w in pops.items(): save_population(d/f'pop_{pop}.pt', w, zoo.recipe, method=SAMPLED.get(pop, (None, pop))[1])
     atomic_save(dict(z_train=z_tr, acc_train=acc_tr, **{f'z_{k}': v for k, v in latents.items()}), d/'latents.pt')
     atomic_save({k: {m: v.float() for m, v in r.items()} for k, r in mem.items()}, d/'memorization.pt')
