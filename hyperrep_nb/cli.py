@@ -12,8 +12,9 @@ from pathlib import Path
 import torch
 from .zoo import RECIPES, make_zoo, get_recipe, Zoo, ZOO_FORMAT, BadFileError, load_checked, writer_lock
 from .data import DataError
+from .engine import dist_init
 from .tokenize import zoo_dataset, align_data
-from .autoencoder import PRESETS, ae_config
+from .autoencoder import PRESETS, ae_config, AE_FORMAT
 from .lwln import train_ae, lwln_experiment, reconstruction_report, load_ae, check_compatible
 from .data import load_dataset
 from .kde_sampling import (METHODS, POP_FORMAT, training_anchors, make_sampler, sample_models, select_models, yardstick, memorization,
@@ -81,6 +82,7 @@ def _zoo_parser(sub):
     p.add_argument('--n-train', type=count, default=None, help='train on the first N training images only')
     p.add_argument('--device', type=device, default='cpu', help="'cpu', 'cuda' or 'cuda:N'")
     p.add_argument('--quiet', action='store_true', help='no progress bar')
+    p.add_argument('--force', action='store_true', help='start over, replacing a zoo in --out made with other settings (default: resume it)')
     p.set_defaults(run=run_zoo)
 
 def format_table(rows, cols):
@@ -91,12 +93,13 @@ def run_zoo(a):
     "The `zoo` subcommand."
     recipe = get_recipe(a.recipe or a.dataset)
     if recipe.dataset != a.dataset: raise SystemExit(f"recipe {recipe.name!r} is for data set {recipe.dataset!r}, not {a.dataset!r}")
-    if Path(a.out).is_dir(): raise ValueError(f"--out {a.out} is a folder: give a file name")
-    check_output(Path(a.out).parent)
+    check_output(a.out, ZOO_FORMAT, force=True)                                    # a zoo there is resumed (or replaced with --force)
     t = time.time()
-    zoo = make_zoo(recipe, a.models, a.epochs, out=a.out, seed0=a.seed0, root=a.root, n_train=a.n_train, device=a.device, progress=not a.quiet)
+    zoo = make_zoo(recipe, a.models, a.epochs, out=a.out, seed0=a.seed0, root=a.root, n_train=a.n_train, device=a.device, progress=not a.quiet,
+                   restart=a.force)
     if zoo.diverged.all(): raise ValueError(f"all {zoo.n_models} models diverged (NaN or inf loss), saved as such to {a.out}: "
                                             "the recipe's learning rate or the initial weights are unusable")
+    if dist_init(a.device)[0] > 0: return                                          # under torchrun, rank 0 speaks for all
     print(f"{zoo}  saved to {a.out}  ({time.time() - t:.1f} s in this run)")
     print('test accuracy over the models, per epoch:')
     print(format_table(zoo.accuracy_table(), ['epoch', 'mean', 'std', 'min', 'max']))
@@ -113,6 +116,7 @@ def _ae_args(p):
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.add_argument('--no-align', action='store_true', help='keep the neurons in the order training left them (no weight matching)')
     p.add_argument('--target', default='input', choices=('input', 'view'), help="reconstruct the un-augmented input (ours) or each augmented view (the paper's)")
+    p.add_argument('--force', action='store_true', help='start over, replacing autoencoders in --out trained with other settings (default: resume)')
 
 def _ae_parsers(sub):
     p = sub.add_parser('train-ae', help='train a hyper-representation autoencoder on a zoo')
@@ -130,14 +134,12 @@ def _data_source(a): return dict(zoo=str(Path(a.zoo).resolve()), window=list(a.w
 
 def run_train_ae(a):
     "The `train-ae` subcommand."
-    if Path(a.out).resolve() == Path(a.zoo).resolve(): raise ValueError(f"--out {a.out} is also an input of this command: choose another output")
-    if Path(a.out).is_dir(): raise ValueError(f"--out {a.out} is a folder: give a file name")
-    check_output(Path(a.out).parent)
+    check_output(a.out, AE_FORMAT, force=True, inputs=[a.zoo])                     # an autoencoder there is resumed (or replaced with --force)
     zoo = Zoo.load(a.zoo)
     data = zoo_dataset(zoo, epochs=tuple(a.window))
     if not a.no_align: data = align_data(data)
     with writer_lock(a.out): ae, info = train_ae(data, _config(a), lwln=not a.no_lwln, out=a.out, seed=a.seed, device=a.device, progress=not a.quiet, target=a.target,
-                        source=_data_source(a))
+                        source=_data_source(a), restart=a.force)
     r = reconstruction_report(ae, data, zoo.recipe, device=a.device)
     print(f"saved {a.out}: best validation reconstruction loss {info['best_val']:.4f}")
     print(f"test split ({r['n']} checkpoints): original accuracy {r['acc_orig'].mean():.3f}, reconstructed {r['acc_rec'].mean():.3f} "
@@ -148,7 +150,7 @@ def run_lwln(a):
     check_output(a.out)
     with writer_lock(a.out): res = lwln_experiment(Zoo.load(a.zoo), _config(a), a.out, epochs=tuple(a.window), seed=a.seed, device=a.device,
                           progress=not a.quiet, align=not a.no_align, target=a.target,
-                          source=_data_source(a))
+                          source=_data_source(a), restart=a.force)
     s = res['summary']
     print(f"zoo {s['zoo']}: {s['n_models']} models, {s['n_train']} training / {s['n_test']} test checkpoints; sigma_l " + ' '.join(f'{v:.3f}' for v in s['sigma']))
     for k in ('LWLN', 'no LWLN'):

@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'STATE_KEYS', 'INITS', 'ZooCNN', 'layer_shapes', 'layer_slices', 'n_params', 'channels_of',
            'vector_to_state_dict', 'state_dict_to_vector', 'init_params', 'population_logits', 'Population', 'step',
-           'reference_models', 'reference_step', 'reference_check', 'evaluate', 'epoch_orders', 'fit_epoch']
+           'reference_models', 'reference_step', 'reference_check', 'evaluate', 'epoch_orders', 'fit_epoch',
+           'dist_init', 'rank_device', 'barrier', 'shard']
 
 # %% ../nbs/00b_engine.ipynb #ea749e12
-import math
+import math, os
 from collections import OrderedDict
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 
@@ -97,6 +98,8 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
                      )->torch.Tensor:  # logits [P, B, 10]
     "Logits of all P models at once."
     P, C, B = w.shape[0], channels_of(w.shape[1]), x.shape[-4]
+    if x.dim() == 5 and P * C == 3:                                              # see the note below: one zero model more
+        return population_logits(torch.cat([w, torch.zeros_like(w[:1])]), torch.cat([x, torch.zeros_like(x[:1])]), act)[:P]
     f = ACTIVATIONS[act]()
     (W1, b1), (W2, b2), (W3, b3), (W4, b4), (W5, b5) = _unflatten(w, C)
     shared = x.dim() == 4
@@ -274,3 +277,26 @@ def fit_epoch(self:Population, x:torch.Tensor,  # training images [n, C, 28, 28]
         if progress: progress(min(1., (i + bs) / n))
     return loss / n, acc / n
 Population.fit_epoch = fit_epoch
+
+# %% ../nbs/00b_engine.ipynb #9d05acad
+def dist_init(device='cpu'):  # 'cpu' or 'cuda': the backend is gloo on CPU and nccl on CUDA
+    "(rank, world size) of this process; under torchrun, join its process group first (once)."
+    import torch.distributed as dist
+    rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group('nccl' if str(device).startswith('cuda') else 'gloo')
+    return rank, world
+
+# %% ../nbs/00b_engine.ipynb #ff0b7537
+def rank_device(device):  # 'cpu', 'cuda' or 'cuda:N'
+    "The device of this process: under torchrun, 'cuda' means the GPU of its local rank."
+    return f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if str(device) == 'cuda' and 'LOCAL_RANK' in os.environ else device
+
+def barrier():
+    "Wait for every process of the group (nothing without torchrun)."
+    import torch.distributed as dist
+    if dist.is_initialized(): dist.barrier()
+
+def shard(n:int, rank:int, world:int)->slice:
+    "The contiguous slice of n items that process `rank` of `world` owns (sizes differ by at most 1)."
+    return slice(n * rank // world, n * (rank + 1) // world)

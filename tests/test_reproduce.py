@@ -19,14 +19,16 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     assert rep['findings'][-1]['finding'].startswith('(6)') and len(rep['noise_front']) >= 6
     assert rep['timings_s']['total'] > 0 and 'digits:zoo' in rep['timings_s']
     assert 'holds' in full.stdout and (tmp_path/'full'/'report.md').exists()
-    # kill -9 while the autoencoders train, then run again: the result is the uninterrupted one
+    # kill -9 in each stage in turn (autoencoders, samples, fine-tuning, transfer), then run to the end: the result is
+    # the uninterrupted one, and the killed stages' time is kept
     out = tmp_path/'killed'
     exe = Path(sys.executable).parent/'hyperrep'
-    p = subprocess.Popen([str(exe), *ARGS, '--out', str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    t0 = time.time()
-    while time.time() - t0 < 300 and not (out/'digits'/'ae_lwln.pt').exists(): time.sleep(0.02)
-    p.send_signal(signal.SIGKILL); p.wait()
-    assert not (out/'report.json').exists(), 'the run finished before it could be killed'
+    for marker in ('digits/ae_lwln.pt', 'digits/pop_S_SEL.pt', 'digits/ft_S_CKDE30.pt', 'transfer/digits-fashion_mnist/B_F.pt'):
+        p = subprocess.Popen([str(exe), *ARGS, '--out', str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t0 = time.time()
+        while time.time() - t0 < 300 and not (out/marker).exists() and p.poll() is None: time.sleep(0.02)
+        p.send_signal(signal.SIGKILL); p.wait()
+        assert not (out/'report.json').exists(), f'the run finished before it could be killed at {marker}'
     zoo_mtime = (out/'digits'/'zoo.pt').stat().st_mtime
     again = hyperrep(*ARGS, '--out', out)
     assert again.returncode == 0, again.stderr
@@ -35,6 +37,8 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     ft.test_eq(rep2['in_dataset'], rep['in_dataset'])
     ft.test_eq(rep2['transfer'], rep['transfer'])
     ft.test_eq(rep2['novelty'], rep['novelty'])
+    ft.test_eq(json.loads((out/'timings_partial.json').read_text()), {})              # every interrupted attempt was folded in
+    assert set(rep2['timings_s']) == set(rep['timings_s']), set(rep2['timings_s']) ^ set(rep['timings_s'])
 
 def test_reproduce_refuses_unknown_preset(tmp_path):
     r = hyperrep('reproduce', '--preset', 'huge', '--out', tmp_path/'x')
