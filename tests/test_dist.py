@@ -18,6 +18,13 @@ def torchrun(*args, wait=True):
 
 def load(p): return torch.load(p, weights_only=True)
 
+def children(pid:int)->list:
+    "Process ids whose parent is pid (from /proc: no pgrep needed)."
+    def ppid(d):
+        try: return int((d/'stat').read_text().rsplit(')', 1)[1].split()[1])
+        except (OSError, IndexError, ValueError): return None
+    return [int(d.name) for d in Path('/proc').iterdir() if d.name.isdigit() and ppid(d) == pid]
+
 def same_training(a, b):
     "Two zoo dicts hold bitwise the same checkpoints, metrics and optimiser state."
     ft.test_eq(b['weights'], a['weights']); ft.test_eq(b['adam']['m'], a['adam']['m']); ft.test_eq(b['adam']['v'], a['adam']['v'])
@@ -45,7 +52,7 @@ def test_a_killed_rank_resumes_to_the_same_zoo(tmp_path):
     while time.time() - t0 < 300 and p.poll() is None:
         if shard.exists() and json.loads(shard.read_text())['epochs_done'] >= 1: break
         time.sleep(0.05)
-    workers = [int(w) for w in subprocess.run(['pgrep', '-P', str(p.pid)], capture_output=True, text=True).stdout.split()]
+    workers = children(p.pid)
     assert len(workers) == 2, f'expected 2 ranks, found {workers}'
     os.kill(max(workers), signal.SIGKILL)                                          # one rank dies; torchrun stops the other
     assert p.wait(timeout=120) != 0
