@@ -9,7 +9,7 @@ __all__ = ['forward_macs', 'train_flops', 'matmul_gflops', 'bench_one', 'bench_e
 import argparse, json, math, os, platform, time
 from pathlib import Path
 import torch
-from .engine import Population, init_params, reference_models, reference_step, layer_shapes
+from .engine import Population, init_params, reference_models, reference_step, layer_shapes, dist_env
 from .data import load_dataset
 
 # %% ../nbs/05b_bench.ipynb #20a5aabf
@@ -117,7 +117,7 @@ def zoo_rate(P:int=100, epochs:int=1, n_train:int=1000, device='cpu')->dict:
 # %% ../nbs/05b_bench.ipynb #40022502
 def bench_scaling(P:int=100, epochs:int=1, n_train:int=1000, procs=(2,), emit=print)->list:
     "One process x 1 thread, 1 x all cores, and K processes x cores/K threads (torchrun): one `scaling` line each."
-    import os, subprocess, sys
+    import subprocess, sys
     cores, rows, base = os.cpu_count(), [], None
     for k, th in [(1, 1), (1, cores), *[(k, max(1, cores // k)) for k in procs]]:
         cmd = ['-m', 'hyperrep_nb.bench', 'zoo-worker', '--P', str(P), '--epochs', str(epochs), '--n-train', str(n_train)]
@@ -146,7 +146,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.what == 'zoo-worker':
         r = zoo_rate(a.P[0] if a.P else 100, a.epochs, a.n_train, a.device)
-        if int(os.environ.get('RANK', 0)) == 0: print(json.dumps(r))
+        if dist_env()[0] == 0: print(json.dumps(r))
         return
     if a.what == 'scaling': return bench_scaling(a.P[0] if a.P else (20 if a.quick else 100), a.epochs, a.n_train, a.procs)
     Ps = a.P or ((10, 100) if a.quick else (10, 100, 1000))

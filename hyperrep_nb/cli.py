@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from .zoo import RECIPES, make_zoo, get_recipe, Zoo, ZOO_FORMAT, BadFileError, load_checked, writer_lock
 from .data import DataError
-from .engine import dist_init
+from .engine import dist_env
 from .tokenize import zoo_dataset, align_data
 from .autoencoder import PRESETS, ae_config, AE_FORMAT
 from .lwln import train_ae, lwln_experiment, reconstruction_report, load_ae, check_compatible
@@ -99,7 +99,7 @@ def run_zoo(a):
                    restart=a.force)
     if zoo.diverged.all(): raise ValueError(f"all {zoo.n_models} models diverged (NaN or inf loss), saved as such to {a.out}: "
                                             "the recipe's learning rate or the initial weights are unusable")
-    if dist_init(a.device)[0] > 0: return                                          # under torchrun, rank 0 speaks for all
+    if dist_env()[0] > 0: return                                                   # under torchrun, rank 0 speaks for all
     print(f"{zoo}  saved to {a.out}  ({time.time() - t:.1f} s in this run)")
     print('test accuracy over the models, per epoch:')
     print(format_table(zoo.accuracy_table(), ['epoch', 'mean', 'std', 'min', 'max']))

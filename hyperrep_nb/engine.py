@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'STATE_KEYS', 'INITS', 'ZooCNN', 'layer_shapes', 'layer_slices', 'n_params', 'channels_of',
            'vector_to_state_dict', 'state_dict_to_vector', 'init_params', 'population_logits', 'Population', 'step',
-           'reference_models', 'reference_step', 'reference_check', 'evaluate', 'epoch_orders', 'fit_epoch',
+           'reference_models', 'reference_step', 'reference_check', 'evaluate', 'epoch_orders', 'fit_epoch', 'dist_env',
            'dist_init', 'rank_device', 'barrier', 'shard']
 
 # %% ../nbs/00b_engine.ipynb #ea749e12
@@ -279,10 +279,14 @@ def fit_epoch(self:Population, x:torch.Tensor,  # training images [n, C, 28, 28]
 Population.fit_epoch = fit_epoch
 
 # %% ../nbs/00b_engine.ipynb #9d05acad
+def dist_env()->tuple:
+    "(rank, world size) that torchrun gave this process, (0, 1) without it; joins nothing."
+    return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
+
 def dist_init(device='cpu'):  # 'cpu' or 'cuda': the backend is gloo on CPU and nccl on CUDA
     "(rank, world size) of this process; under torchrun, join its process group first (once)."
     import torch.distributed as dist
-    rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
+    rank, world = dist_env()
     if world > 1 and not dist.is_initialized():
         dist.init_process_group('nccl' if str(device).startswith('cuda') else 'gloo')
     return rank, world

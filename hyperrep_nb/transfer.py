@@ -8,12 +8,13 @@ __all__ = ['REPRO_PRESETS', 'PAPER', 'SAMPLED', 'BASELINES', 'POPS', 'bootstrap_
            'beyond_front', 'report_md']
 
 # %% ../nbs/05_transfer.ipynb #05000003
-import json, os, threading, time
+import json, threading, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
 from .zoo import Zoo, make_zoo, get_recipe, atomic_json, atomic_save, atomic_text, writer_lock, BadFileError
 from .data import load_dataset, DataError
+from .engine import dist_env
 from .tokenize import zoo_dataset
 from .autoencoder import ae_config
 from .lwln import lwln_experiment, load_ae
@@ -276,7 +277,7 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sour
 # %% ../nbs/05_transfer.ipynb #05000019
 def reproduce(out, preset:str|ReproConfig='cpu', device='cpu', progress:bool=True, **overrides)->dict:
     "The paper's pipeline end to end into folder `out`: zoo, autoencoders, samplers, fine-tuning, transfer, report."
-    if int(os.environ.get('WORLD_SIZE', 1)) > 1: raise ValueError("reproduce runs in one process (not yet under torchrun): start it without torchrun")
+    if dist_env()[1] > 1: raise ValueError("reproduce runs in one process (not yet under torchrun): start it without torchrun")
     c = preset if isinstance(preset, ReproConfig) else replace(_preset(preset), **overrides)
     out = Path(out)
     if out.exists() and not out.is_dir(): raise BadFileError(f"{out} is a file: --out must be a folder")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np, torch
 from tqdm.auto import tqdm
 from .data import load_dataset, ImageData
-from .engine import Population, init_params, n_params, epoch_orders, dist_init, rank_device, barrier, shard
+from .engine import Population, init_params, n_params, epoch_orders, dist_env, dist_init, rank_device, barrier, shard
 
 # %% ../nbs/00_zoo.ipynb #1811fb28
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def writer_lock(path,  # the output, a file or a folder
                 every_rank:bool=False):  # under torchrun, lock in every process (each writes its own `path`), not only in rank 0
     "Hold the exclusive writer lock of `path` while the block runs."
     import fcntl
-    if not every_rank and int(os.environ.get('RANK', 0)) > 0: yield; return      # rank 0 writes for the group
+    if not every_rank and dist_env()[0] > 0: yield; return                        # rank 0 writes for the group
     path = Path(path)
     lock = path.parent/f'.{path.name}.lock'
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -273,7 +273,7 @@ def _sharded(train, config:dict, seeds:torch.Tensor, init, out, rank:int, world:
     barrier()
     if rank == 0:
         with writer_lock(out):
-            d = _merge([read_zoo_file(shard_file(out, k, world)) for k in range(world)], config)
+            d = _merge([part, *(read_zoo_file(shard_file(out, k, world)) for k in range(1, world))], config)   # its own shard is in memory
             atomic_save(d, out); _write_manifest(out, d, d['seconds'])
         for k in range(world):                                                     # the shard, its manifest and its lock
             f = shard_file(out, k, world)
