@@ -1,0 +1,104 @@
+"""The docs site, built from this checkout and checked in a real headless browser (Debian's chromium, driven by playwright).
+
+Every page in the reading order must load, show every figure its notebook has (image outputs and markdown images),
+link only to pages and anchors that exist, and, for a notebook that exports a module, carry a rendered API doc with a
+signature for every public function and class of that module. README.md must be what tools/docs.sh writes from
+nbs/index.ipynb. Set DOCS_SHOTS=folder to keep screenshots.
+"""
+import functools, http.server, importlib, inspect, json, os, re, subprocess, sys, threading
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path('/usr/bin/chromium')
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync']
+
+def _site_module():
+    spec = importlib.util.spec_from_file_location('docsite', ROOT/'tools/site.py')
+    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+    return m
+
+def test_readme_is_written_from_index():
+    assert (ROOT/'README.md').read_text() == _site_module().readme(), 'README.md is stale: run `bash tools/docs.sh` and commit'
+
+def _expected_figures(nb_path:Path)->int:
+    "Images a page must show: image outputs of code cells plus images in markdown cells."
+    if nb_path.suffix == '.md': return len(re.findall(r'!\[[^\]]*\]\(', nb_path.read_text()))
+    nb = json.loads(nb_path.read_text())
+    n = 0
+    for c in nb['cells']:
+        src = ''.join(c['source'])
+        if c['cell_type'] == 'markdown': n += len(re.findall(r'!\[[^\]]*\]\(', src))
+        elif not re.search(r'^#\|\s*hide', src, re.M):
+            n += sum(any(k.startswith('image/') for k in o.get('data', {})) for o in c.get('outputs', []))
+    return n
+
+def _public_api(nb_path:Path)->list:
+    "Functions and classes in the module a notebook exports (its __all__), which its page must document."
+    if nb_path.suffix != '.ipynb': return []
+    first = ''.join(json.loads(nb_path.read_text())['cells'][0]['source'])
+    m = re.search(r'^#\|\s*default_exp\s+(\S+)', first, re.M)
+    if not m or m.group(1) == '__init__': return []
+    mod = importlib.import_module(f'hyperrep_nb.{m.group(1)}')
+    return [n for n in mod.__all__ if inspect.isfunction(getattr(mod, n)) or inspect.isclass(getattr(mod, n))]
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    "The site built into a temporary folder, served on localhost."
+    out = tmp_path_factory.mktemp('site')
+    r = subprocess.run([sys.executable, str(ROOT/'tools/site.py'), str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, f'site build failed:\n{r.stderr[-3000:]}'
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a): pass
+    handler = functools.partial(Quiet, directory=str(out))
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield out, f'http://127.0.0.1:{srv.server_address[1]}/'
+    srv.shutdown()
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason='no /usr/bin/chromium (tools/setup.sh installs it when run as root)')
+def test_site_in_a_browser(site):
+    from playwright.sync_api import sync_playwright
+    out, base = site
+    order = _site_module().reading_order()
+    pages = [f'{Path(f).stem}.html' for f in order]
+    assert pages[0] == 'index.html', 'the reading order starts at the index'
+    shots = os.environ.get('DOCS_SHOTS')
+    problems, ids, anchors = [], {}, []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={'width': 1300, 'height': 1500})
+        for f, pg in zip(order, pages):
+            resp = page.goto(base + pg, wait_until='load')
+            if resp is None or resp.status != 200: problems.append(f'{pg}: HTTP {resp and resp.status}'); continue
+            imgs = page.eval_on_selector_all('main img', 'es => es.map(e => [e.getAttribute("src").slice(0, 40), e.complete && e.naturalWidth > 0])')
+            broken = [s for s, ok in imgs if not ok]
+            want = _expected_figures(ROOT/'nbs'/f)
+            if broken: problems.append(f'{pg}: figures that do not load: {broken}')
+            if len(imgs) < want: problems.append(f'{pg}: {len(imgs)} figures shown, the notebook has {want}')
+            ids[pg] = set(page.eval_on_selector_all('[id]', 'es => es.map(e => e.id)'))
+            api = dict(page.eval_on_selector_all('div.api', 'es => es.map(e => [e.id, (e.querySelector("pre") || {}).innerText || ""])'))
+            empty = [n for n, sig in api.items() if not sig.strip()]
+            missing = [n for n in _public_api(ROOT/'nbs'/f) if n not in api]
+            if empty: problems.append(f'{pg}: API docs without a signature: {empty}')
+            if missing: problems.append(f'{pg}: public names without an API doc: {missing}')
+            for href in page.eval_on_selector_all('main a[href], nav a[href]', 'es => es.map(e => e.getAttribute("href"))'):
+                u = urlparse(urljoin(base + pg, href))
+                if u.netloc != urlparse(base).netloc: continue                     # links out of the site are not checked (offline)
+                target = u.path.lstrip('/') or 'index.html'
+                if not (out/target).exists(): problems.append(f'{pg}: broken link {href}')
+                elif u.fragment: anchors.append((target, u.fragment, pg, href))
+            if shots:
+                Path(shots).mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=f'{shots}/{Path(pg).stem}.png', full_page=False)
+                if pg == '02_autoencoder.html':
+                    page.locator('div.api#HyperAE').scroll_into_view_if_needed(); page.screenshot(path=f'{shots}/02_autoencoder_api.png')
+                if pg == '04_kde_sampling.html':
+                    page.locator('main img').last.scroll_into_view_if_needed(); page.screenshot(path=f'{shots}/04_kde_sampling_figure.png')
+        browser.close()
+    for target, frag, pg, href in anchors:
+        if frag not in ids.get(target, set()): problems.append(f'{pg}: link {href} names an anchor that {target} lacks')
+    assert not problems, '\n'.join(problems)
+    assert set(ids) == set(pages), 'every page was visited'

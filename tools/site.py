@@ -1,0 +1,143 @@
+"""Build the docs site from the notebooks, offline: `python tools/site.py [DEST]` (default `_site/`); `--readme` writes README.md.
+
+Quarto (what `nbdev_docs` uses) cannot be installed on our machines, so this renders the same notebooks with nbconvert:
+pages in the reading order of `nbs/sidebar.yml` (the sidebar `nbdev_docs` uses too), the committed outputs and figures,
+and for every exported definition the doc that nbdev's `show_doc` renders (signature, docstring, parameter table), with
+its source folded underneath. `#| hide` cells and `#| default_exp` lines are left out, as nbdev's docs leave them out.
+"""
+import ast, html, importlib, re, shutil, sys
+from pathlib import Path
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
+from nbdev.showdoc import show_doc
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT/'nbs'
+
+CSS = """
+body { margin: 0; padding: 0 !important; }
+div.wrap { display: flex; align-items: flex-start; }
+nav.side { position: sticky; top: 0; height: 100vh; box-sizing: border-box; flex: 0 0 15rem; overflow-y: auto; padding: 1rem;
+           background: #f6f8fa; border-right: 1px solid #ddd; font: 14px/1.5 sans-serif; }
+nav.side a { display: block; padding: .15rem .3rem; color: #0b57d0; text-decoration: none; }
+nav.side a.here { font-weight: bold; background: #e3e9f2; border-radius: 4px; }
+main.page { flex: 1 1 auto; min-width: 0; max-width: 62rem; padding: 1rem 2rem; }
+div.api { border-left: 3px solid #0b57d0; padding: .2rem 1rem; margin: 1rem 0; background: #fbfcfe; }
+div.api h3 { font-family: monospace; }
+details.src summary { cursor: pointer; color: #555; font-size: smaller; }
+p.pager { display: flex; justify-content: space-between; margin-top: 3rem; }
+"""
+
+def reading_order(sidebar=NBS/'sidebar.yml'):
+    "The notebooks (file names) in the order of nbs/sidebar.yml."
+    return re.findall(r'^\s*-\s*(\S+\.(?:ipynb|md))\s*$', sidebar.read_text(), re.M)
+
+def title(nb):
+    "A notebook's title: its first markdown heading."
+    for c in nb.cells:
+        if c.cell_type == 'markdown' and (m := re.search(r'^#\s+(.+)$', c.source, re.M)): return m.group(1).strip()
+    return '?'
+
+def directive(src, name):
+    "Whether a cell's source carries the nbdev directive `#| name`."
+    return re.search(rf'^#\|\s*{name}\b', src, re.M) is not None
+
+def defined_names(src):
+    "Public names a code cell defines: functions, classes, `@patch`ed methods (as `Class.method`) and assigned names."
+    out = []
+    for t in ast.parse(re.sub(r'^\s*[%!].*$', '', src, flags=re.M)).body:
+        if isinstance(t, ast.Assign):
+            out += [n.id for n in t.targets if isinstance(n, ast.Name) and not n.id.startswith('_')]
+            continue
+        if not isinstance(t, (ast.FunctionDef, ast.ClassDef)) or t.name.startswith('_'): continue
+        patched = [d for d in t.decorator_list if (getattr(d, 'id', None) or getattr(getattr(d, 'func', None), 'id', None)) == 'patch']
+        if patched and t.args.args and (a := t.args.args[0].annotation) is not None: out.append(f'{ast.unparse(a)}.{t.name}')
+        else: out.append(t.name)
+    return out
+
+def api_doc(mod, name):
+    "HTML of `show_doc` for `mod.name`, in a div.api whose id is the name."
+    obj = mod
+    for part in name.split('.'): obj = getattr(obj, part)
+    if not callable(obj): return ''                                 # constants are read in the source below
+    md = show_doc(obj, name=name)._repr_markdown_()
+    md = re.sub(r'^\[source\]\(.*$', '', md, flags=re.M)       # quarto-only link syntax; the source is folded below instead
+    return f'<div class="api" id="{name}">\n{markdown2html_mistune(md)}\n</div>'
+
+def doc_notebook(path):
+    "The notebook as a reader sees it: hidden cells gone, exported cells replaced by their docs and folded source."
+    nb = nbformat.read(path, as_version=4)
+    mod = None
+    if nb.cells and (m := re.search(r'^#\|\s*default_exp\s+(\S+)', nb.cells[0].source, re.M)):
+        mod = importlib.import_module(f'hyperrep_nb.{m.group(1)}')
+    cells = []
+    for c in nb.cells:
+        if c.cell_type == 'code' and (directive(c.source, 'default_exp') or directive(c.source, 'hide')): continue
+        if c.cell_type == 'code' and directive(c.source, 'export') and mod is not None:
+            names = defined_names(c.source)
+            if not names: continue                                   # imports: nothing to document
+            code = re.sub(r'^#\|.*\n', '', c.source, flags=re.M)
+            body = '\n'.join(api_doc(mod, n) for n in names)
+            body += f'\n<details class="src"><summary>source</summary><pre>{html.escape(code)}</pre></details>'
+            cells.append(nbformat.v4.new_markdown_cell(body))
+            continue
+        cells.append(c)
+    nb.cells = cells
+    return nb
+
+def nav(pages, here):
+    "The sidebar: every page in reading order, the current one marked."
+    links = ''.join(f'<a href="{p}"{" class=here" if p == here else ""}>{html.escape(t)}</a>' for p, t in pages)
+    return f'<nav class="side"><b>hyperrep_nb</b>{links}</nav>'
+
+def pager(pages, i):
+    "Previous / next links at the foot of page i."
+    prev = f'<a href="{pages[i-1][0]}">&larr; {html.escape(pages[i-1][1])}</a>' if i else '<span></span>'
+    nxt = f'<a href="{pages[i+1][0]}">{html.escape(pages[i+1][1])} &rarr;</a>' if i + 1 < len(pages) else '<span></span>'
+    return f'<p class="pager">{prev}{nxt}</p>'
+
+def render(nb):
+    "HTML of one notebook (nbconvert's lab template, without prompts); links to notebooks point at their pages."
+    ex = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = ex.from_notebook_node(nb)
+    return re.sub(r'href="([\w.-]+)\.(?:ipynb|md)(#[^"]*)?"', lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', body)
+
+def build(dest=ROOT/'_site'):
+    "Write one page per notebook (and .md page) in reading order to dest; returns the page file names."
+    dest = Path(dest)
+    if dest.exists(): shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    sys.path.insert(0, str(ROOT))
+    if (NBS/'images').exists(): shutil.copytree(NBS/'images', dest/'images')
+    nbs = []
+    for f in reading_order():
+        p = NBS/f
+        if p.suffix == '.md': nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(p.read_text())])
+        else: nb = doc_notebook(p)
+        nbs.append((f'{p.stem}.html', title(nb), nb))
+    pages = [(f, t) for f, t, _ in nbs]
+    for i, (f, t, nb) in enumerate(nbs):
+        page = render(nb)
+        page = page.replace('<title>Notebook</title>', f'<title>{html.escape(t)} - hyperrep_nb</title>')
+        page = page.replace('</head>', f'<style>{CSS}</style></head>', 1)
+        page = re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + '<div class="wrap">' + nav(pages, f) + '<main class="page">', page, count=1)
+        page = page.replace('</body>', pager(pages, i) + '</main></div></body>', 1)
+        (dest/f).write_text(page)
+    return [f for f, _ in pages]
+
+def readme(index=NBS/'index.ipynb')->str:
+    "README.md's text: the index notebook as markdown, with links and images pointing into nbs/."
+    from nbconvert import MarkdownExporter
+    sys.path.insert(0, str(ROOT))
+    md, _ = MarkdownExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(doc_notebook(index))
+    md = re.sub(r'\]\((?!https?:|#)([^)\s]+)\)', lambda m: f'](nbs/{m.group(1)})', md)   # relative to nbs/, README sits one up
+    head = '<!-- Written by tools/docs.sh from nbs/index.ipynb: edit that notebook, not this file. -->\n\n'
+    return head + re.sub(r'\n{3,}', '\n\n', md).strip() + '\n'
+
+if __name__ == '__main__':
+    if sys.argv[1:] == ['--readme']:
+        (ROOT/'README.md').write_text(readme()); print('README.md written from nbs/index.ipynb')
+    else:
+        out = build(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT/'_site')
+        print(f'site: {len(out)} pages in {sys.argv[1] if len(sys.argv) > 1 else "_site"}/: {" ".join(out)}')
