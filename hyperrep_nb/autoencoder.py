@@ -21,7 +21,7 @@ class AEConfig:
     n_heads: int = 4
     n_blocks: int = 2        # per side
     d_ff: int = 256
-    d_latent: int = 64
+    d_latent: int = 128
     dropout: float = 0.1
     d_proj: int = 50         # contrastive projection output
     temperature: float = 0.1
@@ -29,16 +29,17 @@ class AEConfig:
     lr: float = 1e-3
     wd: float = 1e-9
     batch_size: int = 64
-    epochs: int = 300
-    warmup: int = 10         # epochs of linear warm-up before the cosine decay
+    epochs: int = 20
+    warmup: int = 2          # epochs of linear warm-up before the cosine decay
     grad_clip: float = 1.0
-    behaviour: float = 0.    # weight of the behavioural term (`03_lwln`): decoded models' logits vs the originals'; 0 = off
+    behaviour: float = 0.01  # weight of the behavioural term (`03_lwln`): decoded models' logits vs the originals'; 0 = off
     probe: int = 32          # training images per step for the behavioural term
 
 PRESETS = {
-    'cpu': AEConfig(d_latent=128, epochs=20, warmup=2, behaviour=0.01),
-    'paper': AEConfig(d_model=800, n_heads=4, n_blocks=2, d_ff=900, d_latent=700, lr=1e-4, batch_size=500, epochs=500),
-    'tiny': AEConfig(d_model=32, n_heads=2, n_blocks=1, d_ff=64, d_latent=16, epochs=3, batch_size=16, behaviour=0.01),
+    'cpu': AEConfig(),
+    'paper': AEConfig(d_model=800, n_heads=4, n_blocks=2, d_ff=900, d_latent=700, lr=1e-4, batch_size=500, epochs=500,
+                      warmup=10, behaviour=0.),
+    'tiny': AEConfig(d_model=32, n_heads=2, n_blocks=1, d_ff=64, d_latent=16, epochs=3, batch_size=16, warmup=10),
 }
 
 def ae_config(preset:str='cpu', **overrides)->AEConfig:

@@ -135,7 +135,7 @@ REPRO_PRESETS = {
                         epochs=(0, 1, 2), transfer_models=3, transfer_epochs=1, transfer_n_train=200),
 }
 
-PAPER = {  # method.md section 10: Table 1 (MNIST column) and Table 2 (SVHN -> MNIST), mean (std) %
+PAPER = {  # the paper's Table 1 (MNIST column) and Table 2 (SVHN -> MNIST), mean (std) %
     'in_dataset': {'B_T': {'0': '~10', '1': '20.6 (1.6)', '25': '83.3 (2.6)', '50': '91.1 (2.6)'},
                    'B_KDE30': {'0': '63.2 (7.2)', '1': '83.2 (1.2)'}, 'S_KDE': {'0': '66.4 (7.3)', '1': '80.4 (3.2)'},
                    'S_KDE30': {'0': '68.6 (6.7)', '1': '83.7 (1.3)', '25': '93.0 (0.7)'}},
