@@ -9,13 +9,13 @@ __all__ = ['forward_macs', 'train_flops', 'matmul_gflops', 'bench_one', 'bench_e
 import argparse, json, math, os, platform, time
 from pathlib import Path
 import torch
-from .engine import Population, init_params, reference_models, reference_step, layer_shapes, dist_env
+from .engine import LAYERS, Population, init_params, reference_models, reference_step, layer_shapes, dist_env
 from .data import load_dataset
 
 # %% ../nbs/05b_bench.ipynb #20a5aabf
 def forward_macs(channels:int=1):
     "Multiply-adds of one forward pass of the zoo CNN for one image."
-    outs = [24*24, 8*8, 3*3, 1, 1]   # output positions per layer
+    outs = [l.positions for l in LAYERS]   # output positions per layer
     return sum(o * math.prod(s) for o, s in zip(outs, layer_shapes(channels)))
 
 def train_flops(channels:int=1):

@@ -13,7 +13,7 @@ from pathlib import Path
 from dataclasses import asdict
 import torch
 from tqdm.auto import tqdm
-from .engine import layer_slices, n_params, channels_of, Population, population_logits, dist_init, rank_device, shard
+from .engine import LAYERS, layer_slices, n_params, channels_of, Population, population_logits, dist_init, rank_device, shard
 from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked, BadFileError, differences
 from .data import load_dataset
 from .tokenize import WeightData, zoo_dataset, align_data, Augment
@@ -216,7 +216,7 @@ def reconstruction_report(ae:HyperAE, data:WeightData, recipe:Recipe, images=Non
 def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
     "Figure 2 of the paper at our scale: per-layer histograms (original vs reconstructed), R^2 and accuracies."
     import matplotlib.pyplot as plt
-    names = ['conv1', 'conv2', 'conv3', 'fc1', 'fc2']
+    names = [l.name for l in LAYERS]
     fig, axs = plt.subplots(len(reports) + 1, 5, figsize=(16, 3.2 * (len(reports) + 1)))
     for row, (label, r) in enumerate(reports.items()):
         for l, (o, h) in enumerate(zip(layer_parts(r['w']), layer_parts(r['w_hat']))):

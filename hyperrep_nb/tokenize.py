@@ -11,7 +11,7 @@ __all__ = ['SPLITS', 'HIDDEN', 'WeightData', 'split_models', 'zoo_dataset', 'Tok
 import math
 from dataclasses import dataclass, replace
 import torch
-from .engine import layer_shapes, layer_slices, n_params, channels_of
+from .engine import LAYERS, layer_shapes, layer_slices, n_params, channels_of
 from .zoo import Zoo
 
 # %% ../nbs/01_tokenize.ipynb #4412e081
@@ -103,7 +103,7 @@ def detokenize(tokens:torch.Tensor, channels:int=1)->torch.Tensor:
     return tokens.reshape(len(tokens), -1)[:, lay.flat.to(tokens.device)]          # [B, N]
 
 # %% ../nbs/01_tokenize.ipynb #3a993c00
-HIDDEN = (8, 6, 4, 20)   # hidden neurons of conv1, conv2, conv3, fc1
+HIDDEN = tuple(l.out for l in LAYERS[:-1])   # hidden neurons of conv1, conv2, conv3, fc1: (8, 6, 4, 20)
 
 def random_perms(B:int, n:int, gen:torch.Generator=None, device='cpu'):
     "B independent random permutations of range(n) [B, n]."
