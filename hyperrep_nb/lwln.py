@@ -94,19 +94,71 @@ def mean_over_ranks(d:dict)->dict:
     dist.all_reduce(t)
     return dict(zip(d, (t / dist.get_world_size()).tolist()))
 
-# %% ../nbs/03_lwln.ipynb #18ad95fe
+# %% ../nbs/03_lwln.ipynb #7b1e84ad
+def _saved_run(out,  # the autoencoder file to resume (None: nothing to resume)
+               run:dict,  # the settings of this run
+               restart:bool,  # start over instead of resuming
+              )->dict:  # the saved run to resume, or None
+    "The unfinished or finished run in `out` that this call continues, after checking that it is one and has these settings."
+    st = load_checked(out, 'autoencoder') if out and Path(out).exists() else None
+    if st is not None and (not isinstance(st, dict) or st.get('format') != AE_FORMAT):
+        raise BadFileError(f"{out} is not a hyperrep_nb autoencoder file: choose another output")
+    if restart: return None
+    if st is not None and st.get('run') != run:
+        raise BadFileError(f"{out} holds an autoencoder trained with other settings ({differences(st.get('run') or {}, run)}): "
+                           "choose another output, or start over with restart=True (--force)")
+    return st
+
+# %% ../nbs/03_lwln.ipynb #b238fb50
+def _batch_loss(net:torch.nn.Module,  # the autoencoder (wrapped in DDP under torchrun)
+                w:torch.Tensor,  # the global batch [B, N], the same in every process
+                gen:torch.Generator,  # the run's generator: augmentations and probe images
+                *,
+                c:AEConfig,  # the run's configuration
+                augment:Augment,  # the augmentations of each view
+                target:str,  # 'input' or 'view' (see `train_ae`)
+                sigma:torch.Tensor,  # per-layer scales for LWLN, or None for the plain MSE
+                images:torch.Tensor,  # training images [n, C, 28, 28] for the behavioural term
+                act:str,  # the zoo's activation
+                rows:slice,  # this process's rows of the batch
+                rank:int,  # this process
+                world:int,  # processes
+                device,  # where the autoencoder is
+               )->tuple:  # (the loss to back-propagate, {loss, rec, con, beh} on this process's rows)
+    "The loss of one batch: reconstruction of two augmented views, NT-Xent over the whole batch, the behavioural term."
+    v1, v2 = augment.views(w, gen)                                            # [B, N] each: one generator, the same draws
+    v1, v2, w = v1[rows].to(device), v2[rows].to(device), w[rows].to(device)  # [B/K, N]: this process's rows
+    (r1, _, p1), (r2, _, p2) = net(v1), net(v2)
+    t1, t2 = (w, w) if target == 'input' else (v1, v2)
+    rec = (lwln_loss(r1, t1, sigma) + lwln_loss(r2, t2, sigma)) / 2
+    con = nt_xent(gather_rows(p1, rank, world), gather_rows(p2, rank, world), c.temperature)   # over the whole batch
+    probe = images[torch.randint(len(images), (c.probe,), generator=gen)].to(device) if c.behaviour else None
+    beh = behaviour_loss(r1, w, probe, act) if c.behaviour else torch.zeros(())
+    loss = c.beta * rec + (1 - c.beta) * con + c.behaviour * beh
+    return loss + (world - 1) * (1 - c.beta) * con, dict(loss=loss, rec=rec, con=con, beh=beh)   # see `gather_rows`: con's gradient x K
+
+# %% ../nbs/03_lwln.ipynb #4b5370f6
+def _ae_file(ae, best_state, sigma, ref, source, run, hist, best, epochs_done, train):
+    "The saved form of a (possibly unfinished) training run."
+    d = ae_state(ae, sigma=sigma, ref=ref, source=source, run=run, history=hist, best_val=best, epochs_done=epochs_done, train=train)
+    if best_state is not None: d['state_dict'] = best_state
+    return d
+
+# %% ../nbs/03_lwln.ipynb #ca7a2de6
 def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dataset`)
              config:AEConfig=AEConfig(),  # architecture and training (`ae_config('cpu')`)
              lwln:bool=True,  # layer-wise normalised loss (else the plain MSE)
              out:str=None,  # file to save to and resume from
-             seed:int=0, device='cpu', progress:bool=True,
+             seed:int=0,  # everything random: initialisation, batches, augmentations, dropout
+             device='cpu',  # 'cpu' or 'cuda' (under torchrun: this process's GPU)
+             progress:bool=True,  # a progress bar over epochs
              augment:Augment=Augment(),  # the augmentations of each view
              target:str='input',  # reconstruct the un-augmented input ('input', ours) or each augmented view ('view', the paper's)
              stop_after:int=None,  # stop once this many epochs are done (the run resumes from `out` later)
              source:dict=None,  # where the data came from (e.g. zoo file and window), kept in the file for later use
              images:torch.Tensor=None,  # training images [n, C, 28, 28] for the behavioural term (default: the recipe's training split)
              restart:bool=False,  # start over, replacing an autoencoder in `out` trained with these or other settings (default: resume it)
-            ):  # (best HyperAE, info dict)
+            )->tuple:  # (best HyperAE, info dict)
     "Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation loss; under torchrun, with DDP."
     c, w_tr, channels = config, data.w['train'], channels_of(data.w['train'].shape[1])
     rank, world = dist_init(device); device = rank_device(device)
@@ -117,13 +169,7 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     sigma = layer_sigmas(w_tr)
     run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr), n_val=len(data.w['val']),
                target=target, aligned=data.ref is not None, augment=asdict(augment), data=fingerprint(w_tr))
-    st = load_checked(out, 'autoencoder') if out and Path(out).exists() else None
-    if st is not None and (not isinstance(st, dict) or st.get('format') != AE_FORMAT):
-        raise BadFileError(f"{out} is not a hyperrep_nb autoencoder file: choose another output")
-    if restart: st = None
-    if st is not None and st.get('run') != run:
-        raise BadFileError(f"{out} holds an autoencoder trained with other settings ({differences(st.get('run') or {}, run)}): "
-                           "choose another output, or start over with restart=True (--force)")
+    st = _saved_run(out, run, restart)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         ae = HyperAE(c, channels).to(device)
@@ -149,17 +195,11 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
             for b in range(n_batches):
                 for g in opt.param_groups: g['lr'] = c.lr * _lr_factor(c, e + b / n_batches)
                 w = w_tr[perm[b*c.batch_size:(b+1)*c.batch_size]]                         # [B, N], the same in every process
-                v1, v2 = augment.views(w, gen)                                            # [B, N] each: one generator, the same draws
-                v1, v2, w = v1[mine].to(device), v2[mine].to(device), w[mine].to(device)  # [B/K, N]: this process's rows
-                (r1, _, p1), (r2, _, p2) = net(v1), net(v2)
-                t1, t2 = (w, w) if target == 'input' else (v1, v2)
-                rec = (lwln_loss(r1, t1, sigma_dev) + lwln_loss(r2, t2, sigma_dev)) / 2
-                con = nt_xent(gather_rows(p1, rank, world), gather_rows(p2, rank, world), c.temperature)   # over the whole batch
-                beh = behaviour_loss(r1, w, images[torch.randint(len(images), (c.probe,), generator=gen)].to(device), act) if c.behaviour else torch.zeros(())
-                loss = c.beta * rec + (1 - c.beta) * con + c.behaviour * beh
-                opt.zero_grad(); (loss + (world - 1) * (1 - c.beta) * con).backward()   # see `gather_rows`: con's gradient x K
+                loss, parts = _batch_loss(net, w, gen, c=c, augment=augment, target=target, sigma=sigma_dev, images=images,
+                                          act=act, rows=mine, rank=rank, world=world, device=device)
+                opt.zero_grad(); loss.backward()
                 torch.nn.utils.clip_grad_norm_(ae.parameters(), c.grad_clip); opt.step()
-                for k, v in zip(tot, (loss, rec, con, beh)): tot[k] += v.item() / n_batches
+                for k, v in parts.items(): tot[k] += v.item() / n_batches
             tot = mean_over_ranks(tot)                                                    # rec, beh: means over this process's rows
             val = validate(ae, data.w['val'], sigma_dev, x=x_val, act=act)
             crit = val['rec'] + c.behaviour / c.beta * val.get('beh', 0.)                   # the validation loss (no contrastive term)
@@ -174,11 +214,6 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     if out and rank == 0 and end == c.epochs: atomic_save(_ae_file(ae, best_state, sigma, data.ref, source, run, hist, best, c.epochs, None), out)
     return ae.eval(), info
 
-def _ae_file(ae, best_state, sigma, ref, source, run, hist, best, epochs_done, train):
-    "The saved form of a (possibly unfinished) training run."
-    d = ae_state(ae, sigma=sigma, ref=ref, source=source, run=run, history=hist, best_val=best, epochs_done=epochs_done, train=train)
-    if best_state is not None: d['state_dict'] = best_state
-    return d
 
 # %% ../nbs/03_lwln.ipynb #8c3dcb79
 def load_ae(path, device='cpu'):
