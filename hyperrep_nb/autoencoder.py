@@ -13,7 +13,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from .engine import layer_shapes
 from .tokenize import token_layout, tokenize, detokenize
 
-# %% ../nbs/02_autoencoder.ipynb #efc58580
+# %% ../nbs/02_autoencoder.ipynb #7bd2becf
 @dataclass(frozen=True)
 class AEConfig:
     "Architecture and training of a hyper-representation autoencoder."
@@ -42,6 +42,7 @@ PRESETS = {
     'tiny': AEConfig(d_model=32, n_heads=2, n_blocks=1, d_ff=64, d_latent=16, epochs=3, batch_size=16, warmup=10),
 }
 
+# %% ../nbs/02_autoencoder.ipynb #9cae222b
 def ae_config(preset:str='cpu', **overrides)->AEConfig:
     "A preset's `AEConfig`, with named fields overridden."
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
@@ -126,7 +127,7 @@ def nt_xent(p1:torch.Tensor, p2:torch.Tensor, temperature:float=0.1)->torch.Tens
     target = torch.cat([torch.arange(B, 2 * B), torch.arange(B)]).to(p.device)   # the other view
     return F.cross_entropy(sim, target)
 
-# %% ../nbs/02_autoencoder.ipynb #e6117d8d
+# %% ../nbs/02_autoencoder.ipynb #00cb324f
 AE_FORMAT = 'hyperrep_nb.autoencoder'
 
 def ae_state(ae:HyperAE, **extra)->dict:
@@ -134,6 +135,7 @@ def ae_state(ae:HyperAE, **extra)->dict:
     return dict(format=AE_FORMAT, version=1, config=asdict(ae.c), channels=ae.channels,
                 state_dict={k: v.detach().cpu() for k, v in ae.state_dict().items()}, **extra)
 
+# %% ../nbs/02_autoencoder.ipynb #69c271ae
 def ae_from_state(d:dict, device='cpu')->HyperAE:
     "Rebuild a `HyperAE` from `ae_state`'s dict."
     if not isinstance(d, dict) or d.get('format') != AE_FORMAT: raise ValueError("not a hyperrep_nb autoencoder")

@@ -12,22 +12,24 @@ import torch
 from .engine import LAYERS, Population, init_params, reference_models, reference_step, layer_shapes, dist_env
 from .data import load_dataset
 
-# %% ../nbs/05b_bench.ipynb #20a5aabf
+# %% ../nbs/05b_bench.ipynb #c8398822
 def forward_macs(channels:int=1):
     "Multiply-adds of one forward pass of the zoo CNN for one image."
     outs = [l.positions for l in LAYERS]   # output positions per layer
     return sum(o * math.prod(s) for o, s in zip(outs, layer_shapes(channels)))
 
+# %% ../nbs/05b_bench.ipynb #a29a3ef3
 def train_flops(channels:int=1):
     "FLOPs of one training step per image: forward, input and weight gradients (none for conv1's input)."
     return 2 * (3 * forward_macs(channels) - 24*24*math.prod(layer_shapes(channels)[0]))
 
-# %% ../nbs/05b_bench.ipynb #38581ff9
+# %% ../nbs/05b_bench.ipynb #307f0f28
 def _reset_peak_rss():
     "Reset the process's peak RSS (Linux: write 5 to /proc/self/clear_refs)."
     try: Path('/proc/self/clear_refs').write_text('5')
     except OSError: pass
 
+# %% ../nbs/05b_bench.ipynb #e5c6499f
 def _peak_rss_mb():
     "The process's peak RSS in MB since the last reset (Linux VmHWM)."
     try:
@@ -37,9 +39,11 @@ def _peak_rss_mb():
     import resource
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+# %% ../nbs/05b_bench.ipynb #1980f679
 def _sync(device):
     if torch.device(device).type == 'cuda': torch.cuda.synchronize()
 
+# %% ../nbs/05b_bench.ipynb #dae88e45
 def matmul_gflops(device='cpu', n:int=2048, reps:int=10):
     "The machine's float32 matmul rate in GFLOP/s."
     a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)

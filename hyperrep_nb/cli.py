@@ -21,7 +21,7 @@ from .kde_sampling import (METHODS, POP_FORMAT, training_anchors, make_sampler, 
                                       quantiles, save_population)
 from .transfer import REPRO_PRESETS, reproduce
 
-# %% ../nbs/05a_cli.ipynb #933d7f74
+# %% ../nbs/05a_cli.ipynb #b4b36be5
 EXIT = dict(argument=2, file=3, io=4, interrupted=130)
 
 def _number(kind, ok:str, test):
@@ -38,6 +38,7 @@ count0 = _number(int, 'at least 0', lambda v: v >= 0)
 positive = _number(float, 'greater than 0', lambda v: v > 0)
 fraction = _number(float, 'in (0, 1]', lambda v: 0 < v <= 1)
 
+# %% ../nbs/05a_cli.ipynb #9c3efb6f
 def device(name:str)->str:
     "An argparse type: a device this machine has ('cpu', 'cuda', 'cuda:N')."
     try: d = torch.device(name)
@@ -69,7 +70,7 @@ def check_output(path, fmt:str=None,  # the output file; the format string a fil
     except OSError as e: raise OSError(e.errno, f"cannot write to {folder}: {e.strerror}") from None
     return path
 
-# %% ../nbs/05a_cli.ipynb #8fd362e3
+# %% ../nbs/05a_cli.ipynb #59850795
 def _zoo_parser(sub):
     p = sub.add_parser('zoo', help='train a model zoo', description='Train a population of zoo CNNs, keeping every epoch.')
     p.add_argument('--dataset', default='digits', help='data set; its recipe of the same name is used unless --recipe is given')
@@ -85,10 +86,12 @@ def _zoo_parser(sub):
     p.add_argument('--force', action='store_true', help='start over, replacing a zoo in --out made with other settings (default: resume it)')
     p.set_defaults(run=run_zoo)
 
+# %% ../nbs/05a_cli.ipynb #c40c1118
 def format_table(rows, cols):
     "A plain-text table of dicts."
     return '\n'.join([' '.join(f'{c:>8}' for c in cols)] + [' '.join(f'{r[c]:>8.4g}' if isinstance(r[c], float) else f'{r[c]:>8}' for c in cols) for r in rows])
 
+# %% ../nbs/05a_cli.ipynb #933473d2
 def run_zoo(a):
     "The `zoo` subcommand."
     recipe = get_recipe(a.recipe or a.dataset)
@@ -104,7 +107,7 @@ def run_zoo(a):
     print('test accuracy over the models, per epoch:')
     print(format_table(zoo.accuracy_table(), ['epoch', 'mean', 'std', 'min', 'max']))
 
-# %% ../nbs/05a_cli.ipynb #7dac279a
+# %% ../nbs/05a_cli.ipynb #96ccc46d
 def _ae_args(p):
     "Arguments shared by the autoencoder subcommands."
     p.add_argument('--zoo', required=True, help='zoo file written by `hyperrep zoo`')
@@ -118,6 +121,7 @@ def _ae_args(p):
     p.add_argument('--target', default='input', choices=('input', 'view'), help="reconstruct the un-augmented input (ours) or each augmented view (the paper's)")
     p.add_argument('--force', action='store_true', help='start over, replacing autoencoders in --out trained with other settings (default: resume)')
 
+# %% ../nbs/05a_cli.ipynb #9f15246c
 def _ae_parsers(sub):
     p = sub.add_parser('train-ae', help='train a hyper-representation autoencoder on a zoo')
     _ae_args(p)
@@ -129,9 +133,13 @@ def _ae_parsers(sub):
     p.add_argument('--out', required=True, help='folder for both autoencoders, lwln.png and lwln.json')
     p.set_defaults(run=run_lwln)
 
+# %% ../nbs/05a_cli.ipynb #c0eeda5a
 def _config(a): return ae_config(a.preset, **({'epochs': a.epochs} if a.epochs else {}))
+
+# %% ../nbs/05a_cli.ipynb #ab887c10
 def _data_source(a): return dict(zoo=str(Path(a.zoo).resolve()), window=list(a.window))   # recorded in the autoencoder file
 
+# %% ../nbs/05a_cli.ipynb #c0f8c0a6
 def run_train_ae(a):
     "The `train-ae` subcommand."
     check_output(a.out, AE_FORMAT, force=True, inputs=[a.zoo])                     # an autoencoder there is resumed (or replaced with --force)
@@ -145,6 +153,7 @@ def run_train_ae(a):
     print(f"test split ({r['n']} checkpoints): original accuracy {r['acc_orig'].mean():.3f}, reconstructed {r['acc_rec'].mean():.3f} "
           f"({r['ratio']:.0%}); per-layer R^2 " + ' '.join(f'{v:.2f}' for v in r['r2'].tolist()))
 
+# %% ../nbs/05a_cli.ipynb #fdc57516
 def run_lwln(a):
     "The `lwln` subcommand."
     check_output(a.out)
@@ -160,7 +169,7 @@ def run_lwln(a):
     print(f"the training split's mean model (no autoencoder): {s['acc_mean_model']:.3f}")
     print(f"figure and numbers in {a.out}/lwln.png, {a.out}/lwln.json")
 
-# %% ../nbs/05a_cli.ipynb #0a5a0002
+# %% ../nbs/05a_cli.ipynb #3b870e74
 def _sample_parser(sub):
     p = sub.add_parser('sample', help='sample a population of new models from a trained autoencoder')
     p.add_argument('--ae', required=True, help='autoencoder file (train-ae, lwln or reproduce)')
@@ -177,6 +186,7 @@ def _sample_parser(sub):
     p.add_argument('--force', action='store_true', help='overwrite an existing population file')
     p.set_defaults(run=run_sample)
 
+# %% ../nbs/05a_cli.ipynb #c4e30215
 def run_sample(a):
     "The `sample` subcommand."
     try: bw = float(a.bandwidth)
@@ -203,6 +213,7 @@ def run_sample(a):
     print('memorization protocol, quantiles 5/25/50/75/95%:')
     for k, v in quantiles(m).items(): print(f"  {k:>7}: " + ' '.join(f'{x:.3f}' for x in v.values()))
 
+# %% ../nbs/05a_cli.ipynb #158a028b
 def _reproduce_parser(sub):
     p = sub.add_parser('reproduce', help="the paper's pipeline end to end: zoo, autoencoders, samplers, fine-tuning, transfer, report")
     p.add_argument('--preset', default='cpu', choices=sorted(REPRO_PRESETS), help='cpu: 2 cores, <= 30 min; paper: GPU scale; tiny: smoke test')
@@ -211,6 +222,7 @@ def _reproduce_parser(sub):
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     p.set_defaults(run=run_reproduce)
 
+# %% ../nbs/05a_cli.ipynb #d5fbef90
 def run_reproduce(a):
     "The `reproduce` subcommand."
     out = check_output(a.out or f'runs/reproduce-{a.preset}')
@@ -218,7 +230,7 @@ def run_reproduce(a):
     for f in rep['findings']: print(f"{f['verdict']:>14}: {f['finding']} -- {f['evidence']}")
     print(f"report: {out/'report.md'} (figures beside it), numbers: {out/'report.json'}; {rep['timings_s']['total']:.0f} s of work")
 
-# %% ../nbs/05a_cli.ipynb #46ddbbbb
+# %% ../nbs/05a_cli.ipynb #f3aea133
 def parser():
     "The `hyperrep` argument parser."
     p = argparse.ArgumentParser(prog='hyperrep', description='Hyper-representations: model zoos, autoencoders, sampling, transfer.')
@@ -229,6 +241,7 @@ def parser():
     _reproduce_parser(sub)
     return p
 
+# %% ../nbs/05a_cli.ipynb #a2a453e0
 def main(argv=None):
     "Entry point of the `hyperrep` console script: one line and an exit code (`EXIT`) for every failure."
     a = parser().parse_args(argv)                                                   # argparse: usage + one line, exit 2

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 
-# %% ../nbs/00a_data.ipynb #34eb9574
+# %% ../nbs/00a_data.ipynb #7740ebe4
 class DataError(ValueError):
     "A data set that cannot be loaded: unknown name, missing files, wrong shapes."
 
+# %% ../nbs/00a_data.ipynb #9eb792aa
 @dataclass
 class ImageData:
     "Train/val/test splits of one image data set: each `(x [N, C, 28, 28] float32, y [N] int64)`."
@@ -43,7 +44,7 @@ def read_idx(path):
     if arr.size != int(np.prod(shape)): raise DataError(f"{path} is truncated: {arr.size} values for shape {shape}")
     return arr.reshape(shape)
 
-# %% ../nbs/00a_data.ipynb #f19a18ca
+# %% ../nbs/00a_data.ipynb #c1d5ea9f
 ROOT_HINT = 'the data root (--root on the command line, root= in Python)'   # errors speak to both kinds of user
 
 def _find(root, stem):
@@ -52,14 +53,16 @@ def _find(root, stem):
         if p.exists(): return p
     raise DataError(f"{stem}(.gz) not found under {root}: install it with `apt-get install dataset-fashion-mnist` or point {ROOT_HINT} at it")
 
+# %% ../nbs/00a_data.ipynb #b0eff551
 def _split_val(x, y, n_val, seed=42):
     "Split a training set into train/val with a seeded shuffle (the paper splits off val with seed 42)."
     perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
     return (x[perm[n_val:]], y[perm[n_val:]]), (x[perm[:n_val]], y[perm[:n_val]])
 
+# %% ../nbs/00a_data.ipynb #ae0e003e
 def _normalize(x, mean, std): return (x - mean) / std
 
-# %% ../nbs/00a_data.ipynb #371f552d
+# %% ../nbs/00a_data.ipynb #1dfda83f
 DIGITS_MEAN, DIGITS_STD = 0.3053, 0.3247
 FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -74,6 +77,7 @@ def _digits():
     te, va, tr = perm[:360], perm[360:540], perm[540:]
     return ImageData('digits', (x[tr], y[tr]), (x[va], y[va]), (x[te], y[te]))
 
+# %% ../nbs/00a_data.ipynb #957b016c
 def _fashion_mnist(root=None):
     root = root or '/usr/share/datasets/fashion-mnist'
     def part(kind):
@@ -83,7 +87,7 @@ def _fashion_mnist(root=None):
     train, val = _split_val(*part('train'), 10_000)
     return ImageData('fashion_mnist', train, val, part('t10k'))
 
-# %% ../nbs/00a_data.ipynb #c7ccee1e
+# %% ../nbs/00a_data.ipynb #07f02ecf
 DEFAULT_ROOT = os.environ.get('HYPERREP_DATA', str(Path.home()/'.cache'/'hyperrep_nb'/'data'))
 
 def _tv_spec(name):
@@ -98,6 +102,7 @@ def _tv_spec(name):
         'stl10':   (D.STL10,   'split', T.Compose([T.Resize(28, antialias=True), T.Normalize((0.5,)*3, (0.5,)*3)]), 500),
     }[name]
 
+# %% ../nbs/00a_data.ipynb #64c047a3
 def _as_nchw(data):
     "A torchvision data set's `.data` as a float tensor [N, C, H, W] in [0, 1]."
     x = torch.as_tensor(np.asarray(data))
@@ -105,6 +110,7 @@ def _as_nchw(data):
     elif x.shape[-1] == 3: x = x.permute(0, 3, 1, 2)                 # CIFAR-10: [N, H, W, 3]
     return x.float() / 255
 
+# %% ../nbs/00a_data.ipynb #fc50ede0
 def _torchvision(name, root=None, download=True):
     cls, split_kw, tf, n_val = _tv_spec(name)
     root = root or DEFAULT_ROOT
@@ -121,7 +127,7 @@ def _torchvision(name, root=None, download=True):
     train, val = _split_val(*part(True), n_val)
     return ImageData(name, train, val, part(False))
 
-# %% ../nbs/00a_data.ipynb #bb4f0a94
+# %% ../nbs/00a_data.ipynb #a5790de9
 DATASETS = ('digits', 'fashion_mnist', 'mnist', 'svhn', 'cifar10', 'stl10', 'usps')
 
 def check_images(x, y, where='data'):
@@ -131,6 +137,7 @@ def check_images(x, y, where='data'):
     if y.shape != (len(x),): raise DataError(f"{where}: {len(x)} images but labels of shape {list(y.shape)}")
     if len(y) and (y.min() < 0 or y.max() > 9): raise DataError(f"{where}: labels must be in 0..9")
 
+# %% ../nbs/00a_data.ipynb #70e0c03a
 def load_dataset(name:str,  # one of `DATASETS`
                  root:str=None,  # folder with the files; default per data set
                  download:bool=True,  # torchvision data sets: download when the files are missing

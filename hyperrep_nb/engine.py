@@ -76,13 +76,14 @@ def n_params(channels:int=1,  # input channels
     "Length of a flat parameter vector."
     return layer_slices(channels)[-1][1].stop
 
-# %% ../nbs/00b_engine.ipynb #60df907b
+# %% ../nbs/00b_engine.ipynb #14a2d481
 def channels_of(n:int):
     "Input channels of the zoo CNN with `n` parameters."
     for c in (1, 3):
         if n == n_params(c): return c
     raise ValueError(f"a zoo CNN has {n_params(1)} (1 channel) or {n_params(3)} (3 channels) parameters, not {n}")
 
+# %% ../nbs/00b_engine.ipynb #6430240e
 def vector_to_state_dict(w:torch.Tensor):
     "A `ZooCNN` state dict from a flat vector [N]."
     if w.dim() != 1: raise ValueError(f"expected one flat vector [N], got shape {list(w.shape)}")
@@ -92,6 +93,7 @@ def vector_to_state_dict(w:torch.Tensor):
         sd[f'{key}.weight'], sd[f'{key}.bias'] = w[ws].reshape(s).clone(), w[bs].clone()
     return sd
 
+# %% ../nbs/00b_engine.ipynb #290c2014
 def state_dict_to_vector(sd):
     "A flat vector [N] from a `ZooCNN` state dict."
     keys = [f'{k}.{p}' for k in STATE_KEYS for p in ('weight', 'bias')]
@@ -114,7 +116,7 @@ def init_params(seed:int, init:str='uniform01', channels:int=1, bias:float=0.01)
         parts += [w.flatten(), torch.full((s[0],), bias)]
     return torch.cat(parts)
 
-# %% ../nbs/00b_engine.ipynb #907ca841
+# %% ../nbs/00b_engine.ipynb #71354824
 def _unflatten(w, channels):
     "Per-layer tensors of flat params w [P, N]: grouped conv weights [P*o, c, kh, kw] (channels-last), biases, linear [P, o, i]."
     P = w.shape[0]
@@ -124,6 +126,7 @@ def _unflatten(w, channels):
         else: out.append((w[:, ws].reshape(P, *s), w[:, bs].reshape(P, 1, s[0])))
     return out
 
+# %% ../nbs/00b_engine.ipynb #a87838f0
 def population_logits(w:torch.Tensor,  # flat parameters [P, N]
                       x:torch.Tensor,  # images: one batch for all [B, C, 28, 28], or one per model [P, B, C, 28, 28]
                       act:str='tanh',  # activation: 'tanh' or 'gelu'
@@ -175,7 +178,7 @@ class Population:
         k = P if self.chunk_images is None else max(1, min(P, self.chunk_images // max(B, 1)))
         return [slice(i, min(i+k, P)) for i in range(0, P, k)]
 
-# %% ../nbs/00b_engine.ipynb #ddbb8ae1
+# %% ../nbs/00b_engine.ipynb #59999559
 @torch.no_grad()
 def _adam(pop, g):
     "One Adam step over all rows of `pop.params` from gradients g [P, N]; diverged rows stay frozen."
@@ -188,12 +191,14 @@ def _adam(pop, g):
     new = pop.params.addcdiv(pop.m, denom, value=-pop.lr / (1 - b1**pop.t))
     pop.params = torch.where(pop.diverged[:, None], pop.params, new)
 
+# %% ../nbs/00b_engine.ipynb #232e9337
 def _batch(x, y, idx, c, device):
     "The images and labels of chunk c: shared [B, ...] or per model [k, B, ...] when idx [P, B] is given."
     if idx is None: return x.to(device), y.to(device)
     i = idx[c]
     return x[i].to(device), y[i].to(device)
 
+# %% ../nbs/00b_engine.ipynb #26389efc
 def _model_losses(logits, y):
     "Mean cross-entropy per model [P] of logits [P, B, 10] against labels [B] or [P, B]."
     P, B, _ = logits.shape
@@ -220,7 +225,7 @@ def step(self:Population,
     _adam(self, g)
     return losses, acc
 
-# %% ../nbs/00b_engine.ipynb #84b1c003
+# %% ../nbs/00b_engine.ipynb #2bd25e05
 def reference_models(params, act='tanh', device='cpu'):
     "One `ZooCNN` per row of params [P, N]."
     ms = []
@@ -230,6 +235,7 @@ def reference_models(params, act='tanh', device='cpu'):
         ms.append(m)
     return ms
 
+# %% ../nbs/00b_engine.ipynb #21130c4f
 def reference_step(models, opts, x, y, idx=None):
     "The per-model loop: one `torch.optim.Adam` step per `nn.Module`; returns the losses [P]."
     losses = []
@@ -320,11 +326,12 @@ def fit_epoch(self:Population,
         if progress: progress(min(1., (i + bs) / n))
     return loss / n, acc / n
 
-# %% ../nbs/00b_engine.ipynb #9d05acad
+# %% ../nbs/00b_engine.ipynb #bcc907ac
 def dist_env()->tuple:
     "(rank, world size) that torchrun gave this process, (0, 1) without it; joins nothing."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
+# %% ../nbs/00b_engine.ipynb #0beadb41
 def dist_init(device='cpu'):  # 'cpu' or 'cuda': the backend is gloo on CPU and nccl on CUDA
     "(rank, world size) of this process; under torchrun, join its process group first (once)."
     import torch.distributed as dist
@@ -333,16 +340,18 @@ def dist_init(device='cpu'):  # 'cpu' or 'cuda': the backend is gloo on CPU and 
         dist.init_process_group('nccl' if str(device).startswith('cuda') else 'gloo')
     return rank, world
 
-# %% ../nbs/00b_engine.ipynb #ff0b7537
+# %% ../nbs/00b_engine.ipynb #65e4271a
 def rank_device(device):  # 'cpu', 'cuda' or 'cuda:N'
     "The device of this process: under torchrun, 'cuda' means the GPU of its local rank."
     return f"cuda:{os.environ.get('LOCAL_RANK', 0)}" if str(device) == 'cuda' and 'LOCAL_RANK' in os.environ else device
 
+# %% ../nbs/00b_engine.ipynb #4d26f370
 def barrier():
     "Wait for every process of the group (nothing without torchrun)."
     import torch.distributed as dist
     if dist.is_initialized(): dist.barrier()
 
+# %% ../nbs/00b_engine.ipynb #e3bddb51
 def shard(n:int, rank:int, world:int)->slice:
     "The contiguous slice of n items that process `rank` of `world` owns (sizes differ by at most 1)."
     return slice(n * rank // world, n * (rank + 1) // world)

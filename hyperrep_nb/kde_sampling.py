@@ -19,7 +19,7 @@ from .zoo import Zoo, Recipe, atomic_save, load_checked, BadFileError
 from .tokenize import zoo_dataset, align_neurons
 from .autoencoder import HyperAE
 
-# %% ../nbs/04_kde_sampling.ipynb #04000007
+# %% ../nbs/04_kde_sampling.ipynb #173f89e0
 @torch.no_grad()
 def _in_batches(ae:HyperAE, f, x:torch.Tensor, bs:int)->torch.Tensor:
     "f (a method of ae) applied to x in batches of bs, in eval mode, results on the CPU."
@@ -27,27 +27,31 @@ def _in_batches(ae:HyperAE, f, x:torch.Tensor, bs:int)->torch.Tensor:
     dev = next(ae.parameters()).device
     return torch.cat([f(x[i:i+bs].to(dev)).cpu() for i in range(0, len(x), bs)])
 
+# %% ../nbs/04_kde_sampling.ipynb #5abf9b99
 def embed(ae:HyperAE, w:torch.Tensor, bs:int=500)->torch.Tensor:
     "Latents z [M, D] (on the CPU) of flat vectors w [M, N]."
     return _in_batches(ae, ae.encode, w, bs)
 
+# %% ../nbs/04_kde_sampling.ipynb #7fe460a4
 def decode(ae:HyperAE, z:torch.Tensor, bs:int=500)->torch.Tensor:
     "Flat vectors w [M, N] (on the CPU) decoded from latents z [M, D]."
     return _in_batches(ae, ae.decode, z, bs)
 
+# %% ../nbs/04_kde_sampling.ipynb #1b14df72
 def training_weights(ref:torch.Tensor,  # an autoencoder's alignment reference [N] (None: not aligned)
                      zoo:Zoo, window=(21, 25)):  # (training weights [M, N], their properties {'test_acc', 'epoch', 'model', ...: [M]})
     "The training split of `zoo` as an autoencoder with reference `ref` saw it, and its properties."
     data = zoo_dataset(zoo, epochs=tuple(window))
     return (data.w['train'] if ref is None else align_neurons(data.w['train'], ref)), data.props['train']
 
+# %% ../nbs/04_kde_sampling.ipynb #c8b9f232
 def training_anchors(ae:HyperAE, ref:torch.Tensor,  # the autoencoder and its alignment reference [N] (None: not aligned)
                      zoo:Zoo, window=(21, 25)):  # (training weights [M, N], their properties, anchors z [M, D])
     "The training split of `zoo` as the autoencoder saw it (aligned to `ref`), its properties and its anchors."
     w, props = training_weights(ref, zoo, window)
     return w, props, embed(ae, w)
 
-# %% ../nbs/04_kde_sampling.ipynb #04000010
+# %% ../nbs/04_kde_sampling.ipynb #4d6f0808
 def bandwidths(z:torch.Tensor,  # anchors [M, D]
                rule=0.002)->torch.Tensor:  # a number, 'scott' or 'silverman'
     "Per-dimension KDE bandwidth [D]."
@@ -58,11 +62,13 @@ def bandwidths(z:torch.Tensor,  # anchors [M, D]
     if rule == 'silverman': return 0.9 * torch.minimum(sd, (z.quantile(0.75, 0) - z.quantile(0.25, 0)) / 1.34) * M ** (-1 / 5)
     raise ValueError(f"unknown bandwidth rule {rule!r}: give a number, 'scott' or 'silverman'")
 
+# %% ../nbs/04_kde_sampling.ipynb #93d988e6
 def _check_anchors(anchors:torch.Tensor):
     "Refuse anchors a KDE cannot be fitted to."
     if anchors.dim() != 2 or len(anchors) < 2: raise ValueError(f"a KDE needs anchors [M >= 2, D], got shape {list(anchors.shape)}")
     if not torch.isfinite(anchors).all(): raise ValueError("anchors contain NaN or inf")
 
+# %% ../nbs/04_kde_sampling.ipynb #c478ea54
 class KDESampler:
     "Independent per-dimension Gaussian KDEs over anchors [M, D]."
     def __init__(self, anchors:torch.Tensor, bandwidth=0.002):
@@ -78,6 +84,7 @@ class KDESampler:
         z = self.anchors.gather(0, self.last_idx) + self.h * torch.randn(n, D, generator=g)
         return z.clamp(-1, 1)
 
+# %% ../nbs/04_kde_sampling.ipynb #8551da75
 class UniformSampler:
     "S_U: uniform in the latent box [-1, 1]^D."
     def __init__(self, d_latent:int): self.D = d_latent
@@ -102,7 +109,7 @@ class CorrelatedKDESampler:
         u = torch.randn(n, len(self.anchors), generator=g)                       # [n, M]
         return (self.anchors[self.last_idx] + self.h * u @ self.dev).clamp(-1, 1)
 
-# %% ../nbs/04_kde_sampling.ipynb #04000015
+# %% ../nbs/04_kde_sampling.ipynb #4ec5d490
 def top_anchors(z:torch.Tensor, acc:torch.Tensor,  # anchors [M, D] and their test accuracies [M]
                 frac:float=0.3)->torch.Tensor:  # the anchors at or above the (1 - frac) accuracy quantile [M', D]
     "The anchors of the best `frac` of models by test accuracy."
@@ -114,6 +121,7 @@ def top_anchors(z:torch.Tensor, acc:torch.Tensor,  # anchors [M, D] and their te
 
 METHODS = ('kde', 'kde30', 'ckde', 'ckde30', 'uniform')
 
+# %% ../nbs/04_kde_sampling.ipynb #b368ff96
 def make_sampler(method:str, z:torch.Tensor, acc:torch.Tensor,  # a method's name, the anchors [M, D] and their accuracies [M]
                  bandwidth=0.002,  # for 'kde'/'kde30' (see `bandwidths`)
                  frac:float=0.3,  # the top fraction of the '...30' methods
@@ -125,7 +133,7 @@ def make_sampler(method:str, z:torch.Tensor, acc:torch.Tensor,  # a method's nam
     if method == 'uniform': return UniformSampler(z.shape[1])
     raise ValueError(f"unknown sampling method {method!r}: choose one of {', '.join(METHODS)}")
 
-# %% ../nbs/04_kde_sampling.ipynb #04000018
+# %% ../nbs/04_kde_sampling.ipynb #cc792e05
 def sample_models(ae:HyperAE, sampler, n:int, seed:int=0):  # (weights [n, N], latents [n, D])
     "n new models decoded from the sampler's latents."
     z = sampler.sample(n, seed)
@@ -135,17 +143,20 @@ def sample_models(ae:HyperAE, sampler, n:int, seed:int=0):  # (weights [n, N], l
 
 POP_FORMAT = 'hyperrep_nb.population'
 
+# %% ../nbs/04_kde_sampling.ipynb #2cb000c1
 def save_population(path, w:torch.Tensor, recipe:Recipe, **meta):
     "Save a population's flat weights [P, N] with its recipe (and plain `meta`) in one `weights_only` file."
     from dataclasses import asdict
     atomic_save(dict(format=POP_FORMAT, version=1, weights=w.detach().cpu().float(), recipe=asdict(recipe), meta=meta), path)
 
+# %% ../nbs/04_kde_sampling.ipynb #26f2e2cc
 def load_population(path):  # (weights [P, N], recipe, meta)
     "A population saved by `save_population`."
     d = load_checked(path, 'population')
     if not isinstance(d, dict) or d.get('format') != POP_FORMAT: raise BadFileError(f"{path} is not a hyperrep_nb population file")
     return d['weights'], Recipe(**d['recipe']), d['meta']
 
+# %% ../nbs/04_kde_sampling.ipynb #bc56c54d
 def to_state_dicts(w:torch.Tensor)->list:
     "One `ZooCNN` state dict per model of w [P, N]."
     return [vector_to_state_dict(v) for v in w]
@@ -166,15 +177,17 @@ def select_models(ae:HyperAE, sampler, n:int,  # the autoencoder, a latent sampl
     keep = acc.argsort(descending=True, stable=True)[:n]
     return w[keep], z[keep], dict(k=k, probe=min(probe, len(y)), seconds=round(time.time() - t, 2), probe_acc=acc[keep])
 
-# %% ../nbs/04_kde_sampling.ipynb #d304d7cd
+# %% ../nbs/04_kde_sampling.ipynb #ee4f48bc
 def _dist(a, b): return torch.cdist(a, b, compute_mode='donot_use_mm_for_euclid_dist')   # exact: 0 for equal rows
 
+# %% ../nbs/04_kde_sampling.ipynb #12b0cc48
 @torch.no_grad()
 def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs:int=50, bx:int=500)->torch.Tensor:
     "Predicted classes [P, n] of every model of w [P, N] on images x [n, C, 28, 28], in blocks."
     return torch.cat([torch.cat([population_logits(w[i:i+bs].to(device), xb.to(device), act).argmax(-1).cpu() for xb in x.split(bx)], 1)
                       for i in range(0, len(w), bs)])
 
+# %% ../nbs/04_kde_sampling.ipynb #cee3b9e3
 def nearest_other(w:torch.Tensor,  # training checkpoints [M, N]
                   model:torch.Tensor, epoch:torch.Tensor,  # each checkpoint's model index and epoch [M]
                  )->float:  # the yardstick d_nn
@@ -183,7 +196,7 @@ def nearest_other(w:torch.Tensor,  # training checkpoints [M, N]
     if not other.any(1).all(): raise ValueError("every epoch needs checkpoints of at least two models")
     return _dist(w, w).masked_fill(~other, float('inf')).min(1).values.median().item()
 
-# %% ../nbs/04_kde_sampling.ipynb #9ccb9246
+# %% ../nbs/04_kde_sampling.ipynb #ee2c11f9
 @dataclass
 class Yardstick:
     "The training split as the memorization protocol compares with it."
@@ -194,6 +207,7 @@ class Yardstick:
     test: tuple          # the test images and labels
     act: str = 'tanh'    # the zoo's activation
 
+# %% ../nbs/04_kde_sampling.ipynb #935e0de9
 def yardstick(w_train:torch.Tensor, props:dict,  # training checkpoints [M, N] (aligned to ref) and their properties (`training_weights`)
               ref:torch.Tensor, test:tuple,  # the alignment reference [N] (or None); (test images, labels)
               act:str='tanh', device='cpu')->Yardstick:
@@ -201,13 +215,14 @@ def yardstick(w_train:torch.Tensor, props:dict,  # training checkpoints [M, N] (
     err = predictions(w_train, test[0], act, device) != test[1]                    # [M, n_test]
     return Yardstick(w_train, err, nearest_other(w_train, props['model'], props['epoch']), ref, test, act)
 
-# %% ../nbs/04_kde_sampling.ipynb #904baf25
+# %% ../nbs/04_kde_sampling.ipynb #6298251f
 def _iou(e:torch.Tensor, f:torch.Tensor)->torch.Tensor:
     "IoU [P, M] of the error sets e [P, n] and f [M, n] (0/1 floats); two empty sets count as equal."
     inter = e @ f.T
     union = e.sum(1, keepdim=True) + f.sum(1) - inter
     return torch.where(union > 0, inter / union.clamp_min(1), torch.ones(()))
 
+# %% ../nbs/04_kde_sampling.ipynb #eab6f4df
 @torch.no_grad()
 def memorization(w:torch.Tensor,  # a population's flat weights [P >= 2, N]
                  ys:Yardstick, device='cpu')->dict:  # per model [P]: acc, rel_nn, max_iou, rel_within, iou_within
@@ -221,28 +236,31 @@ def memorization(w:torch.Tensor,  # a population's flat weights [P >= 2, N]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
+# %% ../nbs/04_kde_sampling.ipynb #56a36b95
 def quantiles(m:dict)->dict:
     "Per-model measures {name: [P]} summarised as quantiles {name: {'0.05': ..., '0.5': ..., '0.95': ...}}."
     return {k: {str(q): round(v.float().quantile(q).item(), 4) for q in QUANTILES} for k, v in m.items()}
 
-# %% ../nbs/04_kde_sampling.ipynb #eae72900
+# %% ../nbs/04_kde_sampling.ipynb #b30f55dc
 def noise_population(w_top:torch.Tensor,  # the top checkpoints [M', N]
                      sigma:float, n:int, seed:int=0)->torch.Tensor:  # [n, N]
     "B_noise(sigma): random top checkpoints plus Gaussian noise of standard deviation sigma."
     g = torch.Generator().manual_seed(seed)
     return w_top[torch.randint(len(w_top), (n,), generator=g)] + sigma * torch.randn(n, w_top.shape[1], generator=g)
 
+# %% ../nbs/04_kde_sampling.ipynb #4ce66918
 def average_population(w_train:torch.Tensor, n:int, k:int=16, seed:int=0)->torch.Tensor:  # [n, N]
     "B_avg16: each model the mean of k random training checkpoints (aligned)."
     g = torch.Generator().manual_seed(seed)
     return w_train[torch.rand(n, len(w_train), generator=g).argsort(1)[:, :k]].mean(1)
 
+# %% ../nbs/04_kde_sampling.ipynb #066da706
 def gauss_population(w_train:torch.Tensor, n:int, seed:int=0)->torch.Tensor:  # [n, N]
     "B_gauss: every parameter from a Gaussian fitted to it over the training checkpoints (aligned)."
     g = torch.Generator().manual_seed(seed)
     return w_train.mean(0) + w_train.std(0) * torch.randn(n, w_train.shape[1], generator=g)
 
-# %% ../nbs/04_kde_sampling.ipynb #3a7b3eaa
+# %% ../nbs/04_kde_sampling.ipynb #ffbbe2e0
 def noise_front(ys:Yardstick, w_top:torch.Tensor,  # the protocol's yardstick, the top checkpoints [M', N]
                 sigmas=(0.003, 0.01, 0.03, 0.1, 0.3, 1.),  # the starting grid
                 n:int=40, max_gap:float=0.05,  # models per sigma, the largest accuracy step between neighbours
@@ -260,6 +278,7 @@ def noise_front(ys:Yardstick, w_top:torch.Tensor,  # the protocol's yardstick, t
         for a, b in gaps[:max_points - len(pts)]: point(math.sqrt(a * b))
     return [pts[s] for s in sorted(pts)]
 
+# %% ../nbs/04_kde_sampling.ipynb #d401a6b6
 def front_at(front:list, acc:float)->float:
     "The front's median rel_nn at mean accuracy acc (linear between the bracketing sigmas; the largest if several)."
     hits = [a['rel_nn'] + (acc - a['acc']) / (b['acc'] - a['acc']) * (b['rel_nn'] - a['rel_nn'])
@@ -268,7 +287,7 @@ def front_at(front:list, acc:float)->float:
     best = max(front, key=lambda p: p['acc'])
     return best['rel_nn'] if acc > best['acc'] else float('inf')   # above the front's best: compare with it; below chance: nothing beats it
 
-# %% ../nbs/04_kde_sampling.ipynb #04000024
+# %% ../nbs/04_kde_sampling.ipynb #83240f94
 def plot_latent(z_train:torch.Tensor, acc:torch.Tensor, samples:dict, ax=None):
     "Anchors (coloured by test accuracy) and sampled latents {name: [n, D]} on the anchors' first two PCs."
     import matplotlib.pyplot as plt
@@ -284,6 +303,7 @@ def plot_latent(z_train:torch.Tensor, acc:torch.Tensor, samples:dict, ax=None):
     ax.set(xlabel='PC 1', ylabel='PC 2', title='latent space'); ax.legend(fontsize=7)
     return ax
 
+# %% ../nbs/04_kde_sampling.ipynb #5fea96ad
 def plot_accuracies(accs:dict, ax=None, title:str='epoch-0 test accuracy'):
     "Box plots of accuracy distributions {name: [n]} in %."
     import matplotlib.pyplot as plt

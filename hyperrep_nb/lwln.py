@@ -19,16 +19,18 @@ from .data import load_dataset
 from .tokenize import WeightData, zoo_dataset, align_data, Augment
 from .autoencoder import AEConfig, HyperAE, nt_xent, ae_state, ae_from_state, reconstruct, AE_FORMAT
 
-# %% ../nbs/03_lwln.ipynb #2f633491
+# %% ../nbs/03_lwln.ipynb #3df0c630
 def layer_parts(x:torch.Tensor)->list:
     "Per layer, the columns of its weights and bias in x [B, N]: a list of five [B, n_l]."
     return [torch.cat([x[:, ws], x[:, bs]], 1) for ws, bs in layer_slices(channels_of(x.shape[1]))]
 
+# %% ../nbs/03_lwln.ipynb #076d8807
 def layer_sigmas(w_train:torch.Tensor,  # training-split flat vectors [M, N]
                  floor:float=1e-4)->torch.Tensor:  # sigma_l [5]
     "Per-layer standard deviation of all weights and biases over the training split."
     return torch.stack([p.std() for p in layer_parts(w_train)]).clamp_min(floor)
 
+# %% ../nbs/03_lwln.ipynb #1a0deaeb
 @functools.lru_cache(maxsize=None)
 def param_layers(channels:int=1)->torch.Tensor:
     "The layer index of every entry of the flat vector [N] (computed once per channel count)."
@@ -36,6 +38,7 @@ def param_layers(channels:int=1)->torch.Tensor:
     for l, (ws, bs) in enumerate(layer_slices(channels)): out[ws], out[bs] = l, l
     return out
 
+# %% ../nbs/03_lwln.ipynb #5af66cd6
 def lwln_loss(w_hat:torch.Tensor, w:torch.Tensor,  # reconstructions and targets [B, N]
               sigma:torch.Tensor=None,  # sigma_l [5]; None gives the plain MSE
              )->torch.Tensor:
@@ -60,12 +63,13 @@ def behaviour_loss(w_hat:torch.Tensor,  # decoded flat vectors [B, N]
     with torch.no_grad(): target = population_logits(w, x, act)                    # [B, K, 10]
     return (population_logits(w_hat, x, act) - target).pow(2).mean()
 
-# %% ../nbs/03_lwln.ipynb #7b4559c0
+# %% ../nbs/03_lwln.ipynb #f2f7231c
 def _lr_factor(c:AEConfig, t:float)->float:
     "Learning-rate factor at (fractional) epoch t: linear warm-up, then cosine decay to 0."
     if t < c.warmup: return (t + 1e-3) / c.warmup
     return 0.5 * (1 + math.cos(math.pi * min(1., (t - c.warmup) / max(1, c.epochs - c.warmup))))
 
+# %% ../nbs/03_lwln.ipynb #ac0b3592
 @torch.no_grad()
 def validate(ae:HyperAE, w:torch.Tensor, sigma:torch.Tensor, bs:int=500,
              x:torch.Tensor=None, act:str='tanh')->dict:  # with probe images x [K, C, 28, 28]: also the behavioural loss
@@ -75,7 +79,7 @@ def validate(ae:HyperAE, w:torch.Tensor, sigma:torch.Tensor, bs:int=500,
     if x is not None: r['beh'] = behaviour_loss(w_hat, w, x, act).item()
     return r
 
-# %% ../nbs/03_lwln.ipynb #51d81a06
+# %% ../nbs/03_lwln.ipynb #d5c2af30
 def gather_rows(p:torch.Tensor,  # this process's rows [b, d]
                 rank:int, world:int)->torch.Tensor:  # all rows in rank order [K*b, d]
     "All processes' rows of p in rank order; the gradient flows only into this process's own rows (without torchrun: p)."
@@ -86,6 +90,7 @@ def gather_rows(p:torch.Tensor,  # this process's rows [b, d]
     parts[rank] = p
     return torch.cat(parts)
 
+# %% ../nbs/03_lwln.ipynb #b3fec705
 def mean_over_ranks(d:dict)->dict:
     "The mean of each float in d over all processes (without torchrun: d)."
     import torch.distributed as dist
@@ -215,7 +220,7 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     return ae.eval(), info
 
 
-# %% ../nbs/03_lwln.ipynb #8c3dcb79
+# %% ../nbs/03_lwln.ipynb #97a96405
 def load_ae(path, device='cpu'):
     "A trained autoencoder and its info (sigma, run config, history) from a file written by `train_ae`."
     d = load_checked(path, 'autoencoder')
@@ -224,10 +229,12 @@ def load_ae(path, device='cpu'):
     return ae, dict(sigma=d['sigma'], ref=d.get('ref'), source=d.get('source'), lwln=d['run']['lwln'], history=d['history'], best_val=d['best_val'],
                     recipe=Recipe(**d['run']['recipe']), run=d['run'], epochs_done=d['epochs_done'])
 
+# %% ../nbs/03_lwln.ipynb #b4a33460
 def fingerprint(w:torch.Tensor)->str:
     "A short hash of the exact training data [M, N], recorded in an autoencoder file."
     return hashlib.sha1(w.detach().cpu().float().contiguous().numpy().tobytes()).hexdigest()[:16]
 
+# %% ../nbs/03_lwln.ipynb #d40b4335
 def check_compatible(ae:HyperAE, zoo:Zoo, w_train:torch.Tensor=None, run:dict=None):  # with w_train and run: also the data
     "Refuse a zoo whose CNNs are not the architecture `ae` was trained on, or (given its training split) not its zoo."
     if run and w_train is not None and run.get('data') not in (None, fingerprint(w_train)):
@@ -236,7 +243,7 @@ def check_compatible(ae:HyperAE, zoo:Zoo, w_train:torch.Tensor=None, run:dict=No
         raise BadFileError(f"this autoencoder encodes {ae.channels}-channel zoo CNNs ({n_params(ae.channels)} parameters); "
                          f"zoo {zoo.recipe.name!r} has {zoo.recipe.channels}-channel ones ({zoo.weights.shape[-1]} parameters)")
 
-# %% ../nbs/03_lwln.ipynb #ab16addc
+# %% ../nbs/03_lwln.ipynb #b9e7d70e
 @torch.no_grad()
 def reconstruction_report(ae:HyperAE, data:WeightData, recipe:Recipe, images=None, split:str='test', device='cpu')->dict:
     "Accuracy of the decoded models of a split vs their originals, and per-layer R^2."
@@ -248,6 +255,7 @@ def reconstruction_report(ae:HyperAE, data:WeightData, recipe:Recipe, images=Non
     return dict(n=len(w), acc_orig=a_orig, acc_rec=a_rec, r2=layer_r2(w_hat, w), w=w, w_hat=w_hat,
                 ratio=(a_rec.mean() / a_orig.mean()).item())
 
+# %% ../nbs/03_lwln.ipynb #cf8d0eba
 def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
     "Figure 2 of the paper at our scale: per-layer histograms (original vs reconstructed), R^2 and accuracies."
     import matplotlib.pyplot as plt

@@ -14,7 +14,7 @@ import torch
 from .engine import LAYERS, layer_shapes, layer_slices, n_params, channels_of
 from .zoo import Zoo
 
-# %% ../nbs/01_tokenize.ipynb #4412e081
+# %% ../nbs/01_tokenize.ipynb #a87be667
 SPLITS = ('train', 'val', 'test')
 
 @dataclass
@@ -28,6 +28,7 @@ class WeightData:
     def __repr__(self):
         return f"WeightData({self.recipe.name!r}, " + ', '.join(f"{s}={len(self.w[s])}" for s in SPLITS) + f", dropped={self.dropped})"
 
+# %% ../nbs/01_tokenize.ipynb #880b2f56
 def split_models(n_models:int, fractions=(0.7, 0.15, 0.15), seed:int=42):
     "Model indices of each split after a seeded shuffle: {split: LongTensor}."
     perm = torch.randperm(n_models, generator=torch.Generator().manual_seed(seed))
@@ -81,7 +82,7 @@ class TokenLayout:
         self.flat[self.index[self.mask]] = torch.arange(self.T * self.D).view(self.T, self.D)[self.mask]
     def __repr__(self): return f"TokenLayout(channels={self.channels}, T={self.T}, D={self.D}, sizes={sorted(set(self.sizes.tolist()))})"
 
-# %% ../nbs/01_tokenize.ipynb #49d9a086
+# %% ../nbs/01_tokenize.ipynb #f1656b02
 _LAYOUTS = {}
 def token_layout(n_or_channels:int)->TokenLayout:
     "The (cached) `TokenLayout` for a zoo CNN with this many parameters or input channels."
@@ -89,6 +90,7 @@ def token_layout(n_or_channels:int)->TokenLayout:
     if c not in _LAYOUTS: _LAYOUTS[c] = TokenLayout(c)
     return _LAYOUTS[c]
 
+# %% ../nbs/01_tokenize.ipynb #4889cbc6
 def tokenize(w:torch.Tensor)->torch.Tensor:
     "Flat vectors [B, N] -> zero-padded neuron tokens [B, T, D] (see `token_layout(N).mask`)."
     if w.dim() != 2: raise ValueError(f"tokenize expects flat vectors [B, N], got shape {list(w.shape)}")
@@ -96,19 +98,21 @@ def tokenize(w:torch.Tensor)->torch.Tensor:
     w = torch.cat([w, w.new_zeros(len(w), 1)], 1)                                  # [B, N+1], last = padding
     return w[:, lay.index.to(w.device)]                                            # [B, T, D]
 
+# %% ../nbs/01_tokenize.ipynb #93eb4f8e
 def detokenize(tokens:torch.Tensor, channels:int=1)->torch.Tensor:
     "Neuron tokens [B, T, D] -> flat vectors [B, N]; the exact inverse of `tokenize`."
     lay = token_layout(channels)
     if tokens.shape[1:] != (lay.T, lay.D): raise ValueError(f"expected tokens [B, {lay.T}, {lay.D}] for {channels} channel(s), got {list(tokens.shape)}")
     return tokens.reshape(len(tokens), -1)[:, lay.flat.to(tokens.device)]          # [B, N]
 
-# %% ../nbs/01_tokenize.ipynb #3a993c00
+# %% ../nbs/01_tokenize.ipynb #53704e83
 HIDDEN = tuple(l.out for l in LAYERS[:-1])   # hidden neurons of conv1, conv2, conv3, fc1: (8, 6, 4, 20)
 
 def random_perms(B:int, n:int, gen:torch.Generator=None, device='cpu'):
     "B independent random permutations of range(n) [B, n]."
     return torch.rand(B, n, generator=gen, device=device).argsort(1)
 
+# %% ../nbs/01_tokenize.ipynb #1eea4376
 def permutation_index(perms:list,  # per hidden layer (conv1, conv2, conv3, fc1) a permutation [B, n_l]
                       channels:int=1)->torch.Tensor:  # gather index [B, N]
     "Flat index that permutes hidden neurons (rows, biases and the next layer's input columns) per sample."
@@ -126,13 +130,14 @@ def permutation_index(perms:list,  # per hidden layer (conv1, conv2, conv3, fc1)
         parts += [W.reshape(B, -1), b]
     return torch.cat(parts, 1)
 
+# %% ../nbs/01_tokenize.ipynb #48796ad1
 def permute_neurons(w:torch.Tensor, gen:torch.Generator=None)->torch.Tensor:
     "Each flat vector of w [B, N] with its hidden neurons randomly permuted (same function)."
     c = channels_of(w.shape[1])
     perms = [random_perms(len(w), n, gen, w.device) for n in HIDDEN]
     return w.gather(1, permutation_index(perms, c))
 
-# %% ../nbs/01_tokenize.ipynb #a1190002
+# %% ../nbs/01_tokenize.ipynb #d7f7675d
 def neuron_features(w:torch.Tensor, l:int, outgoing:bool=True)->torch.Tensor:
     "Per neuron of hidden layer l: incoming weights and bias, then outgoing weights [B, n_l, F]."
     c, B = channels_of(w.shape[1]), len(w)
@@ -142,6 +147,7 @@ def neuron_features(w:torch.Tensor, l:int, outgoing:bool=True)->torch.Tensor:
     if outgoing: f.append(w[:, wn].reshape(B, n_next, n, -1).transpose(1, 2).reshape(B, n, -1))   # fc1's inputs: blocks of 9
     return torch.cat(f, 2)
 
+# %% ../nbs/01_tokenize.ipynb #ea57a619
 def align_neurons(w:torch.Tensor,  # flat vectors [B, N]
                   ref:torch.Tensor,  # the reference model [N]
                   sweeps:int=3)->torch.Tensor:  # aligned vectors [B, N], the same functions
@@ -159,6 +165,7 @@ def align_neurons(w:torch.Tensor,  # flat vectors [B, N]
             perms[l] = torch.stack([torch.as_tensor(linear_sum_assignment(sb, maximize=True)[1]) for sb in sim])
     return w.gather(1, permutation_index([p.to(w.device) for p in perms], c))
 
+# %% ../nbs/01_tokenize.ipynb #ffda5bfe
 def align_reference(w_train:torch.Tensor, rounds:int=3, sweeps:int=3)->torch.Tensor:
     "A reference [N] for `align_neurons`: the mean of the aligned training models, refined `rounds` times."
     ref = w_train[0]
@@ -171,7 +178,7 @@ def align_data(data:WeightData, rounds:int=3, sweeps:int=3)->WeightData:
     ref = align_reference(data.w['train'], rounds, sweeps)
     return replace(data, w={s: align_neurons(w, ref, sweeps) for s, w in data.w.items()}, ref=ref)
 
-# %% ../nbs/01_tokenize.ipynb #39401ced
+# %% ../nbs/01_tokenize.ipynb #5b059d38
 def random_erase(w:torch.Tensor, p:float=0.5, scale=(0.02, 0.33), value:float=0., gen:torch.Generator=None):
     "With probability p per sample, set a contiguous block of `scale` (fraction range) of w [B, N] to `value`."
     B, N = w.shape
@@ -182,6 +189,7 @@ def random_erase(w:torch.Tensor, p:float=0.5, scale=(0.02, 0.33), value:float=0.
     block = (pos >= start[:, None]) & (pos < (start + L)[:, None]) & (u[:, :1] < p)
     return w.masked_fill(block, value)
 
+# %% ../nbs/01_tokenize.ipynb #6ee08382
 def add_noise(w:torch.Tensor, add:float=0., mul:float=0., gen:torch.Generator=None):
     "Additive (sigma `add`) and multiplicative (sigma `mul`) Gaussian noise on w [B, N]."
     if add: w = w + add * torch.randn(w.shape, generator=gen, device=w.device)

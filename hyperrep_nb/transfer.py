@@ -23,7 +23,7 @@ from .kde_sampling import (training_anchors, top_anchors, make_sampler, sample_m
                                       noise_front, front_at, plot_accuracies, plot_latent, plot_front)
 from .tokenize import align_neurons
 
-# %% ../nbs/05_transfer.ipynb #05000006
+# %% ../nbs/05_transfer.ipynb #cbaadf23
 def bootstrap_ci(x:torch.Tensor, n_boot:int=2000, level:float=0.95, seed:int=0)->list:
     "Percentile-bootstrap confidence interval [lo, hi] of the mean of x [n]."
     x = x.double().flatten()
@@ -33,12 +33,14 @@ def bootstrap_ci(x:torch.Tensor, n_boot:int=2000, level:float=0.95, seed:int=0)-
     a = (1 - level) / 2
     return [means.quantile(a).item(), means.quantile(1 - a).item()]
 
+# %% ../nbs/05_transfer.ipynb #9c82582f
 def summarize(acc:torch.Tensor, n_boot:int=2000, seed:int=0)->dict:
     "One table cell from accuracies in [0, 1] [n]: mean, std, n and ci95, in %."
     a = acc.double() * 100
     return dict(mean=round(a.mean().item(), 2), std=round(a.std().item() if len(a) > 1 else 0., 2), n=len(a),
                 ci95=[round(v, 2) for v in bootstrap_ci(a, n_boot, seed=seed)])
 
+# %% ../nbs/05_transfer.ipynb #1fbaa58d
 def welch(a:torch.Tensor, b:torch.Tensor)->dict:
     "Welch's t-test of the means of a [n] and b [m]: t and the two-sided p."
     import warnings
@@ -57,12 +59,13 @@ def finetune(w:torch.Tensor,  # the population's flat weights [P, N]
     z = make_zoo(recipe, len(w), epochs, out=out, seed0=seed0, data=data, n_train=n_train, device=device, progress=progress, init=w)
     return z.metrics['test_acc']
 
-# %% ../nbs/05_transfer.ipynb #05000013
+# %% ../nbs/05_transfer.ipynb #1cd415ab
 def table(curves:dict, epochs=None, n_boot:int=2000)->dict:
     "{population: {str(epoch): summarize(...)}} for the epochs each population has (or those listed)."
     return {pop: {str(e): summarize(a[:, e], n_boot) for e in range(a.shape[1]) if epochs is None or e in epochs}
             for pop, a in curves.items()}
 
+# %% ../nbs/05_transfer.ipynb #f912d026
 def tests_vs(curves:dict, ref:str='B_T', epochs=None)->dict:
     "Welch's test of every population against `ref` at each shared epoch: {population: {str(epoch): {t, p}}}."
     out = {}
@@ -72,8 +75,10 @@ def tests_vs(curves:dict, ref:str='B_T', epochs=None)->dict:
         out[pop] = {str(e): welch(a[:, e], curves[ref][:, e]) for e in range(E) if epochs is None or e in epochs}
     return out
 
+# %% ../nbs/05_transfer.ipynb #3aabf180
 def _cell(c): return f"{c['mean']:.1f} ({c['std']:.1f})" if c else '-'
 
+# %% ../nbs/05_transfer.ipynb #3d100c5e
 def markdown_table(tab:dict, epochs, pops, paper:dict=None, tests:dict=None)->str:
     "A markdown table, rows = (population, epoch), with n, 95% CI, p vs B_T and the paper's value."
     rows = ['| population | epoch | ours: mean (std) | n | 95% CI | p vs B_T | paper |', '|---|---|---|---|---|---|---|']
@@ -87,6 +92,7 @@ def markdown_table(tab:dict, epochs, pops, paper:dict=None, tests:dict=None)->st
             rows.append(f"| {pop} | {e} | {_cell(c)} | {c['n']} | [{c['ci95'][0]:.1f}, {c['ci95'][1]:.1f}] | {p} | {ref} |")
     return '\n'.join(rows)
 
+# %% ../nbs/05_transfer.ipynb #e92a5815
 def plot_curves(curves:dict, title:str='', ax=None, n_boot:int=500):
     "Mean test accuracy per epoch of each population with 95% bootstrap CI bands."
     import matplotlib.pyplot as plt
@@ -184,16 +190,21 @@ class Stages:
             atomic_json(self.timings, self.tfile); atomic_json(self.partial, self.pfile)
         if self.log: print(f"[{name}] {self.timings[name]:.0f} s" + (f" ({prior:.0f} s of it in interrupted attempts)" if prior else ''), flush=True)
 
-# %% ../nbs/05_transfer.ipynb #cf6b8469
+# %% ../nbs/05_transfer.ipynb #5118d405
 SAMPLED = {'S_KDE': ('lwln', 'kde', False), 'S_KDE30': ('lwln', 'kde30', False), 'S_CKDE30': ('lwln', 'ckde30', False),
            'S_SEL': ('lwln', 'ckde30', True), 'S_U': ('lwln', 'uniform', False), 'B_KDE30': ('mse', 'kde30', False)}   # name: (autoencoder, method, select)
 BASELINES = ('B_mean', 'B_avg16', 'B_gauss', 'B_noise')   # built from the aligned training split; B_noise is named by its sigma
 POPS = ('B_T', 'B_F', 'B_mean', 'B_avg16', 'B_gauss', 'B_noise', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_CKDE30', 'S_SEL', 'S_U')
 
 def _noise_name(c:ReproConfig)->str: return f'B_noise{c.noise_sigma:g}'
+
+# %% ../nbs/05_transfer.ipynb #46fde383
 def _finetuned(c:ReproConfig)->tuple: return (*SAMPLED, *BASELINES[:-1], _noise_name(c))
+
+# %% ../nbs/05_transfer.ipynb #feea0363
 def _order(pops)->list: return sorted(pops, key=lambda p: POPS.index('B_noise' if p.startswith('B_noise') else p) if p.startswith(('B_', 'S_')) else -1)
 
+# %% ../nbs/05_transfer.ipynb #a1340921
 def _zoo_stage(st:Stages, name:str, f:Path, epochs:int, train)->Zoo:
     "A stage whose output is the zoo file f: `train()` (which writes f) unless f already holds `epochs` epochs."
     zoo = Zoo.load(f) if f.exists() else None
@@ -201,6 +212,7 @@ def _zoo_stage(st:Stages, name:str, f:Path, epochs:int, train)->Zoo:
     st(name, done, train)
     return zoo if done else Zoo.load(f)
 
+# %% ../nbs/05_transfer.ipynb #173fc144
 def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
     "The zoo, both autoencoders, and the sampled and baseline populations of data set ds (made once): (zoo, dir, data)."
     d = out/ds
@@ -217,13 +229,14 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
     st(f'{ds}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, data, device))
     return zoo, d, data
 
-# %% ../nbs/05_transfer.ipynb #35bbec23
+# %% ../nbs/05_transfer.ipynb #8df11657
 def _baselines(c:ReproConfig, w_tr:torch.Tensor, w_top:torch.Tensor)->dict:
     "B_mean, B_avg16, B_gauss and the fine-tuned B_noise from the aligned training checkpoints w_tr [M, N] and their top w_top: {name: [n, N]}."
     n, s = c.n_samples, c.seed
     return {'B_mean': w_tr.mean(0).expand(n, -1).clone(), 'B_avg16': average_population(w_tr, n, 16, s),
             'B_gauss': gauss_population(w_tr, n, s), _noise_name(c): noise_population(w_top, c.noise_sigma, n, s)}
 
+# %% ../nbs/05_transfer.ipynb #399835f0
 def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
     "Every sampled and baseline population, the memorization protocol on each, and the noise front; novelty.json last."
     aes = {}
@@ -274,7 +287,7 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sour
                                  seed0=10_001, device=device, progress=st.progress)).metrics['test_acc']
     return curves
 
-# %% ../nbs/05_transfer.ipynb #05000019
+# %% ../nbs/05_transfer.ipynb #f2cc88ab
 def reproduce(out, preset:str|ReproConfig='cpu', device='cpu', progress:bool=True, **overrides)->dict:
     "The paper's pipeline end to end into folder `out`: zoo, autoencoders, samplers, fine-tuning, transfer, report."
     if dist_env()[1] > 1: raise ValueError("reproduce runs in one process (not yet under torchrun): start it without torchrun")
@@ -284,6 +297,7 @@ def reproduce(out, preset:str|ReproConfig='cpu', device='cpu', progress:bool=Tru
     out.mkdir(parents=True, exist_ok=True)
     with writer_lock(out): return _reproduce(c, out, device, progress)
 
+# %% ../nbs/05_transfer.ipynb #58222b69
 def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
     "`reproduce` in the folder `out`, which this process holds."
     cfile = out/'config.json'
@@ -313,13 +327,15 @@ def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
     atomic_json(rep, out/'report.json'); atomic_text(report_md(c, rep), out/'report.md')
     return rep
 
+# %% ../nbs/05_transfer.ipynb #b31b8fa4
 def _preset(name):
     if name not in REPRO_PRESETS: raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(REPRO_PRESETS)}")
     return REPRO_PRESETS[name]
 
-# %% ../nbs/05_transfer.ipynb #05000020
+# %% ../nbs/05_transfer.ipynb #5b388be9
 def _verdict(full:bool, some:bool)->str: return 'holds' if full else 'partly' if some else 'does not hold'
 
+# %% ../nbs/05_transfer.ipynb #62450ffb
 def findings(c:ReproConfig, lw:dict, curves:dict, tab:dict, tests:dict, ttab:dict)->list:
     "The paper's five findings checked against our numbers: [(finding, verdict, evidence)]."
     m = lambda pop, e, t=tab: t.get(pop, {}).get(str(e), {}).get('mean', float('nan'))
@@ -350,6 +366,7 @@ def findings(c:ReproConfig, lw:dict, curves:dict, tab:dict, tests:dict, ttab:dic
                     _verdict(all(ok), any(ok)), ev))
     return out
 
+# %% ../nbs/05_transfer.ipynb #2317304b
 def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->dict:
     "The report's dict (every number of the tables, the findings) and its figures, written to `out`."
     import matplotlib; matplotlib.use('Agg')

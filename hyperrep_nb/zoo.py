@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from .data import load_dataset, ImageData
 from .engine import Population, init_params, n_params, epoch_orders, dist_env, dist_init, rank_device, barrier, shard
 
-# %% ../nbs/00_zoo.ipynb #1811fb28
+# %% ../nbs/00_zoo.ipynb #b8df1c46
 @dataclass(frozen=True)
 class Recipe:
     "How the models of a zoo are trained (all but the seed)."
@@ -41,21 +41,24 @@ RECIPES = {r.name: r for r in [
     Recipe('digits_kaiming', 'digits', init='kaiming_uniform', lr=1e-3),
 ]}
 
+# %% ../nbs/00_zoo.ipynb #7212a961
 def get_recipe(name:str)->Recipe:
     "The named zoo recipe."
     if name not in RECIPES: raise ValueError(f"unknown recipe {name!r}: choose one of {', '.join(RECIPES)}")
     return RECIPES[name]
 
-# %% ../nbs/00_zoo.ipynb #744912a0
+# %% ../nbs/00_zoo.ipynb #66f7c0d8
 ZOO_FORMAT, ZOO_VERSION = 'hyperrep_nb.zoo', 1
 METRICS = ('train_loss', 'train_acc', 'val_loss', 'val_acc', 'test_loss', 'test_acc')
 
 class BadFileError(ValueError):
     "A file that is missing, truncated, of another kind, or made for other arguments."
 
+# %% ../nbs/00_zoo.ipynb #04bb6940
 class ZooFileError(BadFileError):
     "A zoo file that is missing, truncated, foreign or inconsistent."
 
+# %% ../nbs/00_zoo.ipynb #4588673b
 def _atomic_write(path, write):
     "Call write(tmp) on a fresh temporary file beside `path`, then rename it into place; on any failure remove it."
     path = Path(path)
@@ -70,19 +73,23 @@ def _atomic_write(path, write):
         Path(tmp).unlink(missing_ok=True)                                          # no orphan, the old file intact
         raise
 
+# %% ../nbs/00_zoo.ipynb #c7402363
 def atomic_save(obj, path):
     "torch.save to a temporary file, then rename: a kill never leaves a half-written file."
     buf = io.BytesIO(); torch.save(obj, buf)                                       # serialise first: a full disk is then a plain OSError
     _atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getbuffer()))
 
+# %% ../nbs/00_zoo.ipynb #0e3f2752
 def atomic_json(obj, path):
     "Write obj as JSON the same way: readers (and a resumed run) never see half a file."
     _atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=1)))
 
+# %% ../nbs/00_zoo.ipynb #d10ed162
 def atomic_text(text:str, path):
     "Write a text file the same way."
     _atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
+# %% ../nbs/00_zoo.ipynb #a7f65890
 def load_checked(path, what:str, missing=BadFileError, corrupt=BadFileError):
     "`torch.load(weights_only=True)` of a `what` file, with clear errors for a missing or unreadable one."
     path = Path(path)
@@ -91,6 +98,7 @@ def load_checked(path, what:str, missing=BadFileError, corrupt=BadFileError):
     try: return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e: raise corrupt(f"{path} is not a readable {what} file (truncated or corrupt?): {e}") from e
 
+# %% ../nbs/00_zoo.ipynb #ed1fd993
 def read_zoo_file(path):
     "The checked contents of a zoo file (a dict of tensors and plain values)."
     d = load_checked(path, 'zoo', ZooFileError, ZooFileError)
@@ -116,10 +124,11 @@ def differences(have:dict,  # settings found (in a file)
         elif a != b: out.append(f'{prefix}{k}: file {a!r}, asked {b!r}')
     return '; '.join(out)
 
-# %% ../nbs/00_zoo.ipynb #6babd9c6
+# %% ../nbs/00_zoo.ipynb #c43d1c6b
 class BusyError(OSError):
     "Another process is writing this output."
 
+# %% ../nbs/00_zoo.ipynb #fd0fe318
 @contextmanager
 def writer_lock(path,  # the output, a file or a folder
                 every_rank:bool=False):  # under torchrun, lock in every process (each writes its own `path`), not only in rank 0
@@ -177,18 +186,20 @@ class Zoo:
         return [dict(epoch=e, mean=a[:, e].mean().item(), std=a[:, e].std().item() if len(a) > 1 else 0.,
                      min=a[:, e].min().item() if len(a) else nan, max=a[:, e].max().item() if len(a) else nan) for e in range(self.epochs + 1)]
 
-# %% ../nbs/00_zoo.ipynb #810c14d1
+# %% ../nbs/00_zoo.ipynb #68008a84
 def _zoo_config(recipe, n_models, epochs, seed0, n_train, init=None):
     c = dict(recipe=recipe.name, n_models=n_models, epochs=epochs, seed0=seed0, n_train=n_train)
     if init is not None: c['init'] = hashlib.sha1(init.detach().cpu().float().contiguous().numpy().tobytes()).hexdigest()[:16]
     return c
 
+# %% ../nbs/00_zoo.ipynb #15e03e59
 def _check_init(init, n_models, channels):
     "Refuse given initial weights of the wrong shape or with NaN/inf."
     if init.shape != (n_models, n_params(channels)):
         raise ValueError(f"init must be [n_models={n_models}, {n_params(channels)}] for this recipe, got {list(init.shape)}")
     if not torch.isfinite(init).all(): raise ValueError(f"init has NaN or inf weights in {int((~torch.isfinite(init).all(1)).sum())} model(s)")
 
+# %% ../nbs/00_zoo.ipynb #76243936
 def _resume(out, config, recipe, restart=False):
     "The saved state of an earlier run with the same config and recipe, or None (also when `restart`, if `out` is a zoo file)."
     if out is None or not Path(out).exists(): return None
@@ -199,6 +210,7 @@ def _resume(out, config, recipe, restart=False):
                                         "choose another output, or start over with restart=True (--force)")
     return d
 
+# %% ../nbs/00_zoo.ipynb #a7d883f1
 def _write_manifest(out, d, seconds):
     "A readable summary of a zoo file, beside it as .json."
     zoo = Zoo.from_dict(d)
@@ -246,12 +258,13 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
         bar.close()
     return d
 
-# %% ../nbs/00_zoo.ipynb #ca956bf8
+# %% ../nbs/00_zoo.ipynb #68f6e020
 def shard_file(out, rank:int, world:int)->Path:
     "The file process `rank` of `world` trains its slice of the models into, beside the zoo file `out`."
     out = Path(out)
     return out.with_name(f'{out.stem}.rank{rank}-of-{world}{out.suffix}')
 
+# %% ../nbs/00_zoo.ipynb #4f9f67c0
 def _merge(parts:list, config:dict)->dict:
     "One zoo dict from the shards' dicts, in rank order: models concatenated, `config` that of the whole zoo."
     cat = lambda get: torch.cat([get(p) for p in parts])
