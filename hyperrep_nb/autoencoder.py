@@ -43,7 +43,9 @@ PRESETS = {
 }
 
 # %% ../nbs/02_autoencoder.ipynb #9cae222b
-def ae_config(preset:str='cpu', **overrides)->AEConfig:
+def ae_config(preset:str='cpu',  # 'cpu', 'paper' or 'tiny'
+              **overrides,  # AEConfig fields to change, e.g. epochs=5
+             )->AEConfig:
     "A preset's `AEConfig`, with named fields overridden."
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
     bad = set(overrides) - {f.name for f in fields(AEConfig)}
@@ -70,7 +72,10 @@ class Block(nn.Module):
 # %% ../nbs/02_autoencoder.ipynb #61d8f649
 class HyperAE(nn.Module):
     "Transformer autoencoder of zoo-CNN weights: flat vectors [B, N] <-> latent z [B, D_lat]."
-    def __init__(self, c:AEConfig=AEConfig(), channels:int=1):
+    def __init__(self,
+                 c:AEConfig=AEConfig(),  # architecture (see `ae_config`)
+                 channels:int=1,  # input channels of the zoo CNN whose weights it encodes
+                ):
         super().__init__()
         self.c, self.channels = c, channels
         lay = token_layout(channels)

@@ -122,10 +122,13 @@ def top_anchors(z:torch.Tensor, acc:torch.Tensor,  # anchors [M, D] and their te
 METHODS = ('kde', 'kde30', 'ckde', 'ckde30', 'uniform')
 
 # %% ../nbs/04_kde_sampling.ipynb #b368ff96
-def make_sampler(method:str, z:torch.Tensor, acc:torch.Tensor,  # a method's name, the anchors [M, D] and their accuracies [M]
+def make_sampler(method:str,  # 'kde', 'kde30', 'ckde', 'ckde30' or 'uniform'
+                 z:torch.Tensor,  # the anchors [M, D]
+                 acc:torch.Tensor,  # their accuracies [M] (the '...30' methods keep the top `frac`)
                  bandwidth=0.002,  # for 'kde'/'kde30' (see `bandwidths`)
                  frac:float=0.3,  # the top fraction of the '...30' methods
-                 h:float=0.5):  # the kernel scale of 'ckde'/'ckde30' (see `CorrelatedKDESampler`)
+                 h:float=0.5,  # the kernel scale of 'ckde'/'ckde30' (see `CorrelatedKDESampler`)
+                ):  # a sampler: `.sample(n, seed)` gives latents [n, D]
     "A sampler by name: 'kde' (S_KDE), 'kde30' (S_KDE30, top `frac`), 'ckde', 'ckde30' (S_CKDE30) or 'uniform' (S_U)."
     if method in ('kde', 'ckde', 'kde30', 'ckde30'):
         a = top_anchors(z, acc, frac) if method.endswith('30') else z
@@ -134,7 +137,11 @@ def make_sampler(method:str, z:torch.Tensor, acc:torch.Tensor,  # a method's nam
     raise ValueError(f"unknown sampling method {method!r}: choose one of {', '.join(METHODS)}")
 
 # %% ../nbs/04_kde_sampling.ipynb #cc792e05
-def sample_models(ae:HyperAE, sampler, n:int, seed:int=0):  # (weights [n, N], latents [n, D])
+def sample_models(ae:HyperAE,  # a trained autoencoder
+                  sampler,  # from `make_sampler`
+                  n:int,  # models to draw
+                  seed:int=0,  # the draw's seed
+                 )->tuple:  # (weights [n, N], latents [n, D])
     "n new models decoded from the sampler's latents."
     z = sampler.sample(n, seed)
     w = decode(ae, z)
@@ -150,14 +157,16 @@ def save_population(path, w:torch.Tensor, recipe:Recipe, **meta):
     atomic_save(dict(format=POP_FORMAT, version=1, weights=w.detach().cpu().float(), recipe=asdict(recipe), meta=meta), path)
 
 # %% ../nbs/04_kde_sampling.ipynb #26f2e2cc
-def load_population(path):  # (weights [P, N], recipe, meta)
+def load_population(path,  # a file written by `save_population` (or `hyperrep sample`)
+                   )->tuple:  # (weights [P, N], recipe, meta)
     "A population saved by `save_population`."
     d = load_checked(path, 'population')
     if not isinstance(d, dict) or d.get('format') != POP_FORMAT: raise BadFileError(f"{path} is not a hyperrep_nb population file")
     return d['weights'], Recipe(**d['recipe']), d['meta']
 
 # %% ../nbs/04_kde_sampling.ipynb #bc56c54d
-def to_state_dicts(w:torch.Tensor)->list:
+def to_state_dicts(w:torch.Tensor,  # flat weights [P, N]
+                  )->list:  # P `ZooCNN` state dicts
     "One `ZooCNN` state dict per model of w [P, N]."
     return [vector_to_state_dict(v) for v in w]
 
@@ -225,7 +234,9 @@ def _iou(e:torch.Tensor, f:torch.Tensor)->torch.Tensor:
 # %% ../nbs/04_kde_sampling.ipynb #eab6f4df
 @torch.no_grad()
 def memorization(w:torch.Tensor,  # a population's flat weights [P >= 2, N]
-                 ys:Yardstick, device='cpu')->dict:  # per model [P]: acc, rel_nn, max_iou, rel_within, iou_within
+                 ys:Yardstick,  # the training split's reference points (`yardstick`)
+                 device='cpu',  # where to evaluate the models
+                )->dict:  # per model [P]: acc, rel_nn, max_iou, rel_within, iou_within
     "Epoch-0 test accuracy, novelty against the training split (rel_nn, max_iou) and within the population of every model."
     wa = w if ys.ref is None else align_neurons(w, ys.ref)                         # same functions, neurons in the reference's order
     e = (predictions(w, ys.test[0], ys.act, device) != ys.test[1]).float()         # [P, n] misclassified test images

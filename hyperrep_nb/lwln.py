@@ -221,7 +221,9 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
 
 
 # %% ../nbs/03_lwln.ipynb #97a96405
-def load_ae(path, device='cpu'):
+def load_ae(path,  # a file written by `train_ae`
+            device='cpu',  # where to put the autoencoder
+           )->tuple:  # (HyperAE in eval mode, info dict as `train_ae` returns it)
     "A trained autoencoder and its info (sigma, run config, history) from a file written by `train_ae`."
     d = load_checked(path, 'autoencoder')
     if not isinstance(d, dict) or 'run' not in d: raise BadFileError(f"{path} is not a hyperrep_nb autoencoder file")

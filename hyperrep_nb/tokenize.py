@@ -91,7 +91,8 @@ def token_layout(n_or_channels:int)->TokenLayout:
     return _LAYOUTS[c]
 
 # %% ../nbs/01_tokenize.ipynb #4889cbc6
-def tokenize(w:torch.Tensor)->torch.Tensor:
+def tokenize(w:torch.Tensor,  # flat weights [B, N]
+            )->torch.Tensor:  # neuron tokens [B, T, D], zero-padded
     "Flat vectors [B, N] -> zero-padded neuron tokens [B, T, D] (see `token_layout(N).mask`)."
     if w.dim() != 2: raise ValueError(f"tokenize expects flat vectors [B, N], got shape {list(w.shape)}")
     lay = token_layout(w.shape[1])
@@ -99,7 +100,9 @@ def tokenize(w:torch.Tensor)->torch.Tensor:
     return w[:, lay.index.to(w.device)]                                            # [B, T, D]
 
 # %% ../nbs/01_tokenize.ipynb #93eb4f8e
-def detokenize(tokens:torch.Tensor, channels:int=1)->torch.Tensor:
+def detokenize(tokens:torch.Tensor,  # neuron tokens [B, T, D]
+               channels:int=1,  # input channels of the zoo CNN
+              )->torch.Tensor:  # flat weights [B, N], exactly those `tokenize` was given
     "Neuron tokens [B, T, D] -> flat vectors [B, N]; the exact inverse of `tokenize`."
     lay = token_layout(channels)
     if tokens.shape[1:] != (lay.T, lay.D): raise ValueError(f"expected tokens [B, {lay.T}, {lay.D}] for {channels} channel(s), got {list(tokens.shape)}")

@@ -53,7 +53,13 @@ def welch(a:torch.Tensor, b:torch.Tensor)->dict:
 # %% ../nbs/05_transfer.ipynb #05000010
 def finetune(w:torch.Tensor,  # the population's flat weights [P, N]
              recipe:str,  # the target zoo's recipe (its data set is the target)
-             epochs:int, out=None, data=None, n_train:int=None, seed0:int=1, device='cpu', progress:bool=True,
+             epochs:int,  # epochs of fine-tuning
+             out=None,  # zoo file to write and resume from (None: in memory)
+             data=None,  # the target data set (default: the recipe's, by name)
+             n_train:int=None,  # fine-tune on the first n_train training images only
+             seed0:int=1,  # models get seeds seed0, seed0+1, ... (their data order)
+             device='cpu',  # 'cpu' or 'cuda'
+             progress:bool=True,  # a progress bar
             )->torch.Tensor:  # test accuracy [P, epochs + 1] (epoch 0 = as given)
     "Fine-tune every model of a population on the recipe's data set; test accuracy per epoch."
     z = make_zoo(recipe, len(w), epochs, out=out, seed0=seed0, data=data, n_train=n_train, device=device, progress=progress, init=w)
@@ -288,7 +294,12 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sour
     return curves
 
 # %% ../nbs/05_transfer.ipynb #f2cc88ab
-def reproduce(out, preset:str|ReproConfig='cpu', device='cpu', progress:bool=True, **overrides)->dict:
+def reproduce(out,  # the run's folder: every stage's files, report.md, report.json
+              preset:str|ReproConfig='cpu',  # 'cpu', 'tiny' or 'paper', or a whole `ReproConfig`
+              device='cpu',  # 'cpu' or 'cuda'
+              progress:bool=True,  # progress bars and a line per stage
+              **overrides,  # `ReproConfig` fields to change, e.g. n_models=100
+             )->dict:  # the report: every number of its tables and the findings
     "The paper's pipeline end to end into folder `out`: zoo, autoencoders, samplers, fine-tuning, transfer, report."
     if dist_env()[1] > 1: raise ValueError("reproduce runs in one process (not yet under torchrun): start it without torchrun")
     c = preset if isinstance(preset, ReproConfig) else replace(_preset(preset), **overrides)

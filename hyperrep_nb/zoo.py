@@ -307,7 +307,7 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
              progress:bool=True,  # show a progress bar (models x epochs)
              init:torch.Tensor=None,  # start from these weights [P, N] (e.g. sampled or pre-trained) instead of the recipe's init
              restart:bool=False,  # start over, replacing a zoo in `out` made with these or other settings (default: resume it)
-             **kw,  # passed to `Population` (e.g. chunk_images)
+             **kw,  # passed on to `Population` (e.g. chunk_images)
             )->Zoo:
     "Train a zoo of `n_models` CNNs for `epochs` epochs, keeping every epoch's checkpoint and metrics; under torchrun, sharded."
     r = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
@@ -325,7 +325,10 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     return Zoo.from_dict(_sharded(train, config, seeds, init, out, rank, world))
 
 # %% ../nbs/00_zoo.ipynb #857697e2
-def plot_zoo(zoo:Zoo, metric:str='test_acc', ax=None):
+def plot_zoo(zoo:Zoo,  # the zoo to show
+             metric:str='test_acc',  # a key of `zoo.metrics`
+             ax=None,  # a matplotlib Axes to draw on (default: a new figure)
+            ):
     "Accuracy of every model over epochs, with the population's mean."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(6, 3.5))[1]
