@@ -12,6 +12,7 @@ import json, threading, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
+from fastcore.basics import patch
 from .zoo import Zoo, make_zoo, get_recipe, atomic_json, atomic_save, atomic_text, writer_lock, BadFileError
 from .data import load_dataset, DataError
 from .engine import dist_env
@@ -155,13 +156,14 @@ PAPER = {  # the paper's Table 1 (MNIST column) and Table 2 (SVHN -> MNIST), mea
                  'S_KDE30': {'0': '31.8', '1': '86.9', '50': '95.5'}},
 }
 
-# %% ../nbs/05_transfer.ipynb #05000017
+# %% ../nbs/05_transfer.ipynb #ab236005
 class Stages:
     "Run named stages once: a stage whose output files exist is skipped; seconds per stage, summed over attempts, go to timings.json."
     def __init__(self, out:Path,  # the run's folder
                  progress:bool=True,  # print a line when a stage starts
                  log:bool=True,  # print a line when a stage ends or is skipped
-                 beat:float=5.):  # seconds between saves of a running stage's time (what a kill -9 can lose)
+                 beat:float=5.,  # seconds between saves of a running stage's time (what a kill -9 can lose)
+                ):
         self.out, self.progress, self.log, self.beat = Path(out), progress, log, beat
         self.tfile, self.pfile = self.out/'timings.json', self.out/'timings_partial.json'
         self.timings = json.loads(self.tfile.read_text()) if self.tfile.exists() else {}
@@ -169,32 +171,44 @@ class Stages:
         self.seen = set()   # stages already run or reported in this run (a stage several others need is asked for more than once)
         self.lock = threading.Lock()
 
-    def _spent(self, name:str, t0:float, prior:float):
-        "Save the running stage's seconds so far (this attempt since t0, plus earlier attempts') to timings_partial.json."
-        with self.lock:
-            self.partial[name] = round(prior + time.time() - t0, 1)
-            atomic_json(self.partial, self.pfile)
+# %% ../nbs/05_transfer.ipynb #a6618852
+@patch
+def _spent(self:Stages,
+           name:str,  # the stage
+           t0:float,  # when this attempt started (time.time())
+           prior:float,  # seconds of earlier, interrupted attempts
+          ):
+    "Save the running stage's seconds so far (this attempt since t0, plus earlier attempts') to timings_partial.json."
+    with self.lock:
+        self.partial[name] = round(prior + time.time() - t0, 1)
+        atomic_json(self.partial, self.pfile)
 
-    def __call__(self, name:str, done:bool, fn):
-        "Run fn() unless `done`; record its seconds under `name`, with those of interrupted attempts, and say so in one line."
-        if done:
-            if self.log and name not in self.seen: print(f"[{name}] done before, skipped")
-            self.seen.add(name)
-            return
+# %% ../nbs/05_transfer.ipynb #1d55d2ce
+@patch
+def __call__(self:Stages,
+             name:str,  # the stage, as timings.json names it
+             done:bool,  # whether its outputs are already there (then it is skipped)
+             fn,  # the work: called without arguments
+            ):
+    "Run fn() unless `done`; record its seconds under `name`, with those of interrupted attempts, and say so in one line."
+    if done:
+        if self.log and name not in self.seen: print(f"[{name}] done before, skipped")
         self.seen.add(name)
-        if self.log and self.progress: print(f"[{name}] ...", flush=True)
-        prior, t0, stop = self.partial.get(name, 0.), time.time(), threading.Event()
-        def heartbeat():
-            while not stop.wait(self.beat): self._spent(name, t0, prior)
-        hb = threading.Thread(target=heartbeat, daemon=True); hb.start()
-        try: fn()
-        except BaseException: self._spent(name, t0, prior); raise          # Ctrl-C, SIGTERM or an error: this attempt's time is kept
-        finally: stop.set(); hb.join()
-        with self.lock:
-            self.timings[name] = round(prior + time.time() - t0, 1)
-            self.partial.pop(name, None)
-            atomic_json(self.timings, self.tfile); atomic_json(self.partial, self.pfile)
-        if self.log: print(f"[{name}] {self.timings[name]:.0f} s" + (f" ({prior:.0f} s of it in interrupted attempts)" if prior else ''), flush=True)
+        return
+    self.seen.add(name)
+    if self.log and self.progress: print(f"[{name}] ...", flush=True)
+    prior, t0, stop = self.partial.get(name, 0.), time.time(), threading.Event()
+    def heartbeat():
+        while not stop.wait(self.beat): self._spent(name, t0, prior)
+    hb = threading.Thread(target=heartbeat, daemon=True); hb.start()
+    try: fn()
+    except BaseException: self._spent(name, t0, prior); raise          # Ctrl-C, SIGTERM or an error: this attempt's time is kept
+    finally: stop.set(); hb.join()
+    with self.lock:
+        self.timings[name] = round(prior + time.time() - t0, 1)
+        self.partial.pop(name, None)
+        atomic_json(self.timings, self.tfile); atomic_json(self.partial, self.pfile)
+    if self.log: print(f"[{name}] {self.timings[name]:.0f} s" + (f" ({prior:.0f} s of it in interrupted attempts)" if prior else ''), flush=True)
 
 # %% ../nbs/05_transfer.ipynb #5118d405
 SAMPLED = {'S_KDE': ('lwln', 'kde', False), 'S_KDE30': ('lwln', 'kde30', False), 'S_CKDE30': ('lwln', 'ckde30', False),
