@@ -35,6 +35,12 @@ def _expected_figures(nb_path:Path)->int:
             n += sum(any(k.startswith('image/') for k in o.get('data', {})) for o in c.get('outputs', []))
     return n
 
+def _has_math(nb_path:Path)->bool:
+    "Whether a page's markdown has a TeX formula ($...$) for MathJax to typeset."
+    txt = nb_path.read_text() if nb_path.suffix == '.md' else ''.join(''.join(c['source']) for c in json.loads(nb_path.read_text())['cells'] if c['cell_type'] == 'markdown')
+    txt = re.sub(r'`[^`]*`', '', re.sub(r'```.*?```', '', txt, flags=re.S))     # shell variables in code are not math
+    return re.search(r'\$[^$\n]+\$', txt) is not None
+
 def _public_api(nb_path:Path)->list:
     "Functions and classes in the module a notebook exports (its __all__), which its page must document."
     if nb_path.suffix != '.ipynb': return []
@@ -78,6 +84,9 @@ def test_site_in_a_browser(site):
             want = _expected_figures(ROOT/'nbs'/f)
             if broken: problems.append(f'{pg}: figures that do not load: {broken}')
             if len(imgs) < want: problems.append(f'{pg}: {len(imgs)} figures shown, the notebook has {want}')
+            if _has_math(ROOT/'nbs'/f):
+                try: page.wait_for_selector('.MathJax, .MathJax_Display, .MathJax_CHTML, mjx-container', timeout=20000)
+                except Exception: problems.append(f'{pg}: its formulas were not typeset (MathJax did not run)')
             ids[pg] = set(page.eval_on_selector_all('[id]', 'es => es.map(e => e.id)'))
             api = dict(page.eval_on_selector_all('div.api', 'es => es.map(e => [e.id, (e.querySelector("pre") || {}).innerText || ""])'))
             empty = [n for n, sig in api.items() if not sig.strip()]

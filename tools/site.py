@@ -97,9 +97,19 @@ def pager(pages, i):
     nxt = f'<a href="{pages[i+1][0]}">{html.escape(pages[i+1][1])} &rarr;</a>' if i + 1 < len(pages) else '<span></span>'
     return f'<p class="pager">{prev}{nxt}</p>'
 
-def render(nb):
+def mathjax_dir():
+    "MathJax 2's files from the jupyter-server-mathjax wheel (tools/setup.sh installs it without its server), or None."
+    import importlib.util
+    spec = importlib.util.find_spec('jupyter_server_mathjax')           # found without importing it (that needs jupyter_server)
+    d = spec and Path(list(spec.submodule_search_locations)[0])/'static'
+    return d if d and (d/'MathJax.js').exists() else None
+
+MATHJAX = 'mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe'
+
+def render(nb, local_mathjax:bool=False):
     "HTML of one notebook (nbconvert's lab template, without prompts); links to notebooks point at their pages."
-    ex = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
+    kw = dict(mathjax_url=MATHJAX) if local_mathjax else {}            # else nbconvert's CDN link, for readers online
+    ex = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True, **kw)
     body, _ = ex.from_notebook_node(nb)
     return re.sub(r'href="([\w.-]+)\.(?:ipynb|md)(#[^"]*)?"', lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', body)
 
@@ -110,6 +120,7 @@ def build(dest=ROOT/'_site'):
     dest.mkdir(parents=True)
     sys.path.insert(0, str(ROOT))
     if (NBS/'images').exists(): shutil.copytree(NBS/'images', dest/'images')
+    if (mj := mathjax_dir()): shutil.copytree(mj, dest/'mathjax')     # the formulas render offline
     nbs = []
     for f in reading_order():
         p = NBS/f
@@ -118,7 +129,7 @@ def build(dest=ROOT/'_site'):
         nbs.append((f'{p.stem}.html', title(nb), nb))
     pages = [(f, t) for f, t, _ in nbs]
     for i, (f, t, nb) in enumerate(nbs):
-        page = render(nb)
+        page = render(nb, local_mathjax=mj is not None)
         page = page.replace('<title>Notebook</title>', f'<title>{html.escape(t)} - hyperrep_nb</title>')
         page = page.replace('</head>', f'<style>{CSS}</style></head>', 1)
         page = re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + '<div class="wrap">' + nav(pages, f) + '<main class="page">', page, count=1)
