@@ -227,6 +227,7 @@ def run_reproduce(a):
     "The `reproduce` subcommand."
     out = check_output(a.out or f'runs/reproduce-{a.preset}')
     rep = reproduce(out, a.preset, device=a.device, progress=not a.quiet)
+    if dist_env()[0] > 0: return                                                   # under torchrun, rank 0 speaks for all
     for f in rep['findings']: print(f"{f['verdict']:>14}: {f['finding']} -- {f['evidence']}")
     print(f"report: {out/'report.md'} (figures beside it), numbers: {out/'report.json'}; {rep['timings_s']['total']:.0f} s of work")
 

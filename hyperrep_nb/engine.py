@@ -9,7 +9,7 @@ __all__ = ['Layer', 'LAYERS', 'ACTIVATIONS', 'STATE_KEYS', 'INITS', 'layer_shape
            'dist_init', 'rank_device', 'barrier', 'shard']
 
 # %% ../nbs/00b_engine.ipynb #ea749e12
-import math, os
+import datetime, math, os
 from collections import OrderedDict, namedtuple
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
@@ -337,7 +337,8 @@ def dist_init(device='cpu'):  # 'cpu' or 'cuda': the backend is gloo on CPU and 
     import torch.distributed as dist
     rank, world = dist_env()
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group('nccl' if str(device).startswith('cuda') else 'gloo')
+        dist.init_process_group('nccl' if str(device).startswith('cuda') else 'gloo',   # the others wait at barriers while rank 0
+                                timeout=datetime.timedelta(hours=24))                        # alone merges or samples: not 30 min
     return rank, world
 
 # %% ../nbs/00b_engine.ipynb #65e4271a

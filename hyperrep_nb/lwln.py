@@ -13,7 +13,7 @@ from pathlib import Path
 from dataclasses import asdict
 import torch
 from tqdm.auto import tqdm
-from .engine import LAYERS, layer_slices, n_params, channels_of, Population, population_logits, dist_init, rank_device, shard
+from .engine import LAYERS, layer_slices, n_params, channels_of, Population, population_logits, dist_env, dist_init, rank_device, shard
 from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked, BadFileError, differences
 from .data import load_dataset
 from .tokenize import WeightData, zoo_dataset, align_data, Augment
@@ -312,7 +312,7 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), see
                               acc_orig_mean=r['acc_orig'].mean().item(), acc_rec_mean=r['acc_rec'].mean().item(),
                               acc_rec_std=r['acc_rec'].std().item(), ratio=r['ratio'], best_val=info['best_val'])
     summary['sigma'] = layer_sigmas(data.w['train']).tolist()
-    if out_dir:
+    if out_dir and dist_env()[0] == 0:                                            # under torchrun, rank 0 writes
         plot_lwln(reports, summary['sigma'], out_dir/'lwln.png', mean_acc)
         atomic_json(summary, out_dir/'lwln.json')
     return dict(summary=summary, reports=reports)

@@ -15,7 +15,7 @@ import torch
 from fastcore.basics import patch
 from .zoo import Zoo, make_zoo, get_recipe, atomic_json, atomic_save, atomic_text, writer_lock, BadFileError
 from .data import load_dataset, DataError
-from .engine import dist_env
+from .engine import dist_env, dist_init, barrier
 from .tokenize import zoo_dataset
 from .autoencoder import ae_config
 from .lwln import lwln_experiment, load_ae
@@ -170,6 +170,7 @@ class Stages:
         self.partial = json.loads(self.pfile.read_text()) if self.pfile.exists() else {}   # seconds of attempts that did not finish
         self.seen = set()   # stages already run or reported in this run (a stage several others need is asked for more than once)
         self.lock = threading.Lock()
+        self.rank, self.world = dist_env()      # under torchrun rank 0 keeps the books and speaks; the others wait for it
 
 # %% ../nbs/05_transfer.ipynb #a6618852
 @patch
@@ -189,26 +190,36 @@ def __call__(self:Stages,
              name:str,  # the stage, as timings.json names it
              done:bool,  # whether its outputs are already there (then it is skipped)
              fn,  # the work: called without arguments
+             every_rank:bool=False,  # under torchrun: every process runs fn (it trains sharded); else rank 0 alone, the others wait
             ):
     "Run fn() unless `done`; record its seconds under `name`, with those of interrupted attempts, and say so in one line."
+    talk = self.log and self.rank == 0
     if done:
-        if self.log and name not in self.seen: print(f"[{name}] done before, skipped")
+        if talk and name not in self.seen: print(f"[{name}] done before, skipped")
         self.seen.add(name)
         return
     self.seen.add(name)
-    if self.log and self.progress: print(f"[{name}] ...", flush=True)
+    if self.world > 1 and not every_rank and self.rank > 0: return barrier()  # rank 0 does it; wait until its files are there
+    if talk and self.progress: print(f"[{name}] ...", flush=True)
     prior, t0, stop = self.partial.get(name, 0.), time.time(), threading.Event()
     def heartbeat():
         while not stop.wait(self.beat): self._spent(name, t0, prior)
-    hb = threading.Thread(target=heartbeat, daemon=True); hb.start()
+    hb = threading.Thread(target=heartbeat, daemon=True)
+    if self.rank == 0: hb.start()
     try: fn()
-    except BaseException: self._spent(name, t0, prior); raise          # Ctrl-C, SIGTERM or an error: this attempt's time is kept
-    finally: stop.set(); hb.join()
+    except BaseException:                                                # Ctrl-C, SIGTERM or an error: this attempt's time is kept
+        if self.rank == 0: self._spent(name, t0, prior)
+        raise
+    finally:
+        stop.set()
+        if hb.is_alive(): hb.join()
+    barrier()                                                            # every process sees this stage's files before the next
+    if self.rank > 0: return
     with self.lock:
         self.timings[name] = round(prior + time.time() - t0, 1)
         self.partial.pop(name, None)
         atomic_json(self.timings, self.tfile); atomic_json(self.partial, self.pfile)
-    if self.log: print(f"[{name}] {self.timings[name]:.0f} s" + (f" ({prior:.0f} s of it in interrupted attempts)" if prior else ''), flush=True)
+    if talk: print(f"[{name}] {self.timings[name]:.0f} s" + (f" ({prior:.0f} s of it in interrupted attempts)" if prior else ''), flush=True)
 
 # %% ../nbs/05_transfer.ipynb #5118d405
 SAMPLED = {'S_KDE': ('lwln', 'kde', False), 'S_KDE30': ('lwln', 'kde30', False), 'S_CKDE30': ('lwln', 'ckde30', False),
@@ -229,7 +240,7 @@ def _zoo_stage(st:Stages, name:str, f:Path, epochs:int, train)->Zoo:
     "A stage whose output is the zoo file f: `train()` (which writes f) unless f already holds `epochs` epochs."
     zoo = Zoo.load(f) if f.exists() else None
     done = zoo is not None and zoo.epochs == epochs
-    st(name, done, train)
+    st(name, done, train, every_rank=True)                             # under torchrun the zoo is sharded over the processes
     return zoo if done else Zoo.load(f)
 
 # %% ../nbs/05_transfer.ipynb #173fc144
@@ -245,7 +256,7 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
     cfg = ae_config(c.ae, **({'epochs': c.ae_epochs} if c.ae_epochs else {}))
     st(f'{ds}:autoencoders', (d/'lwln.json').exists(),
        lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress,
-                               source=dict(zoo=str(zoo_file.resolve()), window=list(c.window))))
+                               source=dict(zoo=str(zoo_file.resolve()), window=list(c.window))), every_rank=True)   # DDP
     st(f'{ds}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, data, device))
     return zoo, d, data
 
@@ -315,12 +326,12 @@ def reproduce(out,  # the run's folder: every stage's files, report.md, report.j
               **overrides,  # `ReproConfig` fields to change, e.g. n_models=100
              )->dict:  # the report: every number of its tables and the findings
     "The paper's pipeline end to end into folder `out`: zoo, autoencoders, samplers, fine-tuning, transfer, report."
-    if dist_env()[1] > 1: raise ValueError("reproduce runs in one process (not yet under torchrun): start it without torchrun")
     c = preset if isinstance(preset, ReproConfig) else replace(_preset(preset), **overrides)
     out = Path(out)
     if out.exists() and not out.is_dir(): raise BadFileError(f"{out} is a file: --out must be a folder")
     out.mkdir(parents=True, exist_ok=True)
-    with writer_lock(out): return _reproduce(c, out, device, progress)
+    dist_init(device)                                                    # under torchrun: join the group (nothing otherwise)
+    with writer_lock(out): return _reproduce(c, out, device, progress)   # under torchrun rank 0 holds the lock for all
 
 # %% ../nbs/05_transfer.ipynb #58222b69
 def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
@@ -329,8 +340,8 @@ def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
     cj = json.loads(json.dumps(asdict(c)))
     if cfile.exists() and json.loads(cfile.read_text()) != cj:
         raise ValueError(f"{out} holds a run with other settings ({cfile}): choose another --out or delete it")
-    atomic_json(cj, cfile)
     st = Stages(out, progress)
+    if st.rank == 0: atomic_json(cj, cfile)
     sources = {c.dataset: _source(c, c.dataset, out, st, device)}
     zoo, d, data = sources[c.dataset]
     curves = {'B_T': zoo.metrics['test_acc'][zoo_dataset(zoo, epochs=(0, 0)).props['test']['model']]}
@@ -343,6 +354,8 @@ def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
     for src, tgt in c.transfer:
         try: transfer[f'{src}->{tgt}'] = _transfer(c, src, tgt, out, st, device, sources)
         except (DataError, FileNotFoundError) as e: skipped[f'{src}->{tgt}'] = str(e).splitlines()[0]
+    if st.rank > 0:                                                      # rank 0 writes the report; the others return it
+        barrier(); return json.loads((out/'report.json').read_text())
     t = time.time()
     rep = report(c, out, curves, transfer, skipped)
     st.timings['report'] = round(time.time() - t, 1)
@@ -350,6 +363,7 @@ def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
     atomic_json(st.timings, st.tfile)
     rep['timings_s'] = st.timings
     atomic_json(rep, out/'report.json'); atomic_text(report_md(c, rep), out/'report.md')
+    barrier()
     return rep
 
 # %% ../nbs/05_transfer.ipynb #b31b8fa4

@@ -1,6 +1,6 @@
 """`hyperrep zoo` under `torchrun --nproc_per_node 2` on CPU (gloo): the merged zoo is the single-process zoo bit for bit
 (6 models = 3 + 3, the split that needs 00b_engine's note on three input channels), and a rank killed mid-run resumes
-to the uninterrupted result."""
+to the uninterrupted result; `hyperrep reproduce` under torchrun."""
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import torch
@@ -87,3 +87,23 @@ def test_ddp_autoencoder_follows_the_single_process_loss_curve(tmp_path):
     for k in ('rec', 'val_rec', 'val_mse'):
         worst = max(abs(x[k] - y[k]) / abs(x[k]) for x, y in zip(a, b))
         assert worst < 1e-3, f'{k} differs by {worst:.2e} (relative)'
+
+def test_reproduce_under_torchrun(tmp_path):
+    "`hyperrep reproduce --preset tiny` on 2 processes: every stage runs once, the zoo and B_mean's fine-tuning are the single-process ones."
+    from hyperrep_nb.zoo import make_zoo
+    from hyperrep_nb.transfer import REPRO_PRESETS
+    out = tmp_path/'run'
+    r = torchrun('reproduce', '--preset', 'tiny', '--out', out, '--quiet'); assert r.returncode == 0, r.stderr[-3000:]
+    ft.test_eq(r.stdout.count('report:'), 1)                                       # rank 0 speaks for both
+    rep = json.loads((out/'report.json').read_text())
+    ft.test_eq(len(rep['findings']), 6)
+    stages = set(rep['timings_s']) - {'report', 'total'}
+    assert {'digits:zoo', 'digits:autoencoders', 'digits:samples', 'digits:finetune B_mean'} <= stages, stages
+    ft.test_eq(json.loads((out/'timings_partial.json').read_text()), {})          # no attempt left unfinished
+    ft.test_eq(sorted(str(p) for p in out.rglob('*rank*')), [])                    # every shard merged and removed
+    c = REPRO_PRESETS['tiny']
+    single = make_zoo('digits', c.zoo_models, c.zoo_epochs, n_train=c.zoo_n_train, progress=False)
+    ft.test_eq(load(out/'digits/zoo.pt')['weights'], single.weights)              # the sharded zoo is the single-process one
+    again = torchrun('reproduce', '--preset', 'tiny', '--out', out, '--quiet'); assert again.returncode == 0, again.stderr[-3000:]
+    ft.test_eq(json.loads((out/'report.json').read_text())['in_dataset'], rep['in_dataset'])   # a rerun skips every stage
+    ft.test_eq(again.stdout.count('[digits:zoo] done before, skipped'), 1)        # said once, by rank 0
