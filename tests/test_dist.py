@@ -89,7 +89,7 @@ def test_ddp_autoencoder_follows_the_single_process_loss_curve(tmp_path):
         assert worst < 1e-3, f'{k} differs by {worst:.2e} (relative)'
 
 def test_reproduce_under_torchrun(tmp_path):
-    "`hyperrep reproduce --preset tiny` on 2 processes: every stage runs once, the zoo and B_mean's fine-tuning are the single-process ones."
+    "`hyperrep reproduce --preset tiny` on 2 processes: every stage runs and is timed once, rank 0 reports, the zoo is the single-process one."
     from hyperrep_nb.zoo import make_zoo
     from hyperrep_nb.transfer import REPRO_PRESETS
     out = tmp_path/'run'
@@ -104,6 +104,3 @@ def test_reproduce_under_torchrun(tmp_path):
     c = REPRO_PRESETS['tiny']
     single = make_zoo('digits', c.zoo_models, c.zoo_epochs, n_train=c.zoo_n_train, progress=False)
     ft.test_eq(load(out/'digits/zoo.pt')['weights'], single.weights)              # the sharded zoo is the single-process one
-    again = torchrun('reproduce', '--preset', 'tiny', '--out', out, '--quiet'); assert again.returncode == 0, again.stderr[-3000:]
-    ft.test_eq(json.loads((out/'report.json').read_text())['in_dataset'], rep['in_dataset'])   # a rerun skips every stage
-    ft.test_eq(again.stdout.count('[digits:zoo] done before, skipped'), 1)        # said once, by rank 0
