@@ -14,6 +14,7 @@ from nbdev.showdoc import show_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT/'nbs'
+sys.path.insert(0, str(ROOT))                                          # hyperrep_nb from this checkout
 
 CSS = """
 body { margin: 0; padding: 0 !important; }
@@ -118,7 +119,6 @@ def build(dest=ROOT/'_site'):
     dest = Path(dest)
     if dest.exists(): shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    sys.path.insert(0, str(ROOT))
     if (NBS/'images').exists(): shutil.copytree(NBS/'images', dest/'images')
     if (mj := mathjax_dir()): shutil.copytree(mj, dest/'mathjax')     # the formulas render offline
     nbs = []
@@ -140,7 +140,6 @@ def build(dest=ROOT/'_site'):
 def readme(index=NBS/'index.ipynb')->str:
     "README.md's text: the index notebook as markdown, with links and images pointing into nbs/."
     from nbconvert import MarkdownExporter
-    sys.path.insert(0, str(ROOT))
     md, _ = MarkdownExporter(exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(doc_notebook(index))
     md = re.sub(r'\]\((?!https?:|#)([^)\s]+)\)', lambda m: f'](nbs/{m.group(1)})', md)   # relative to nbs/, README sits one up
     head = '<!-- Written by tools/docs.sh from nbs/index.ipynb: edit that notebook, not this file. -->\n\n'
