@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['Layer', 'LAYERS', 'ACTIVATIONS', 'INITS', 'layer_shapes', 'ZooCNN', 'layer_slices', 'n_params', 'channels_of',
            'vector_to_state_dict', 'state_dict_to_vector', 'init_params', 'population_logits', 'Population',
-           'reference_models', 'reference_step', 'reference_check', 'epoch_orders', 'dist_env', 'dist_init',
-           'rank_device', 'barrier', 'shard']
+           'reference_models', 'reference_step', 'reference_check', 'predictions', 'epoch_orders', 'dist_env',
+           'dist_init', 'rank_device', 'barrier', 'shard']
 
 # %% ../nbs/00b_engine.ipynb #ea749e12
 import datetime, math, os
@@ -295,6 +295,13 @@ def evaluate(self:Population,
             loss[c] += (_model_losses(logits, yb) * len(yb)).double().cpu()
             correct[c] += (logits.argmax(-1) == yb).sum(1).cpu()
     return (loss / len(y)).float(), (correct.double() / len(y)).float()
+
+# %% ../nbs/00b_engine.ipynb #f16f7871
+@torch.no_grad()
+def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs:int=50, bx:int=500)->torch.Tensor:
+    "Predicted classes [P, n] of every model of w [P, N] on images x [n, C, 28, 28], in blocks."
+    return torch.cat([torch.cat([population_logits(w[i:i+bs].to(device), xb.to(device), act).argmax(-1).cpu() for xb in x.split(bx)], 1)
+                      for i in range(0, len(w), bs)])
 
 # %% ../nbs/00b_engine.ipynb #2cadaec4
 def epoch_orders(seeds,  # one seed per model

@@ -4,20 +4,22 @@
 
 # %% auto #0
 __all__ = ['METHODS', 'POP_FORMAT', 'QUANTILES', 'embed', 'decode', 'training_weights', 'training_anchors', 'bandwidths',
-           'KDESampler', 'UniformSampler', 'CorrelatedKDESampler', 'top_anchors', 'make_sampler', 'sample_models',
-           'save_population', 'load_population', 'to_state_dicts', 'select_models', 'predictions', 'nearest_other',
-           'Yardstick', 'yardstick', 'memorization', 'quantiles', 'noise_population', 'average_population',
-           'gauss_population', 'noise_front', 'front_at', 'plot_latent', 'plot_accuracies', 'plot_front']
+           'KDESampler', 'UniformSampler', 'CorrelatedKDESampler', 'GaussianMixtureSampler', 'top_anchors',
+           'make_sampler', 'sample_models', 'save_population', 'load_population', 'to_state_dicts', 'select_models',
+           'nearest_other', 'Yardstick', 'yardstick', 'memorization', 'quantiles', 'ensemble_acc', 'noise_population',
+           'average_population', 'gauss_population', 'pca_population', 'noise_front', 'front_at', 'plot_latent',
+           'plot_accuracies', 'plot_front']
 
 # %% ../nbs/04_kde_sampling.ipynb #04000003
 import math, time
 from dataclasses import dataclass
 import torch
-from .engine import population_logits, vector_to_state_dict, state_dict_to_vector, Population
+from .engine import population_logits, vector_to_state_dict, state_dict_to_vector, Population, predictions
 from .data import ImageData
 from .zoo import Zoo, Recipe, atomic_save, load_checked, BadFileError
 from .tokenize import zoo_dataset, align_neurons
 from .autoencoder import HyperAE
+from .lwln import error_iou
 
 # %% ../nbs/04_kde_sampling.ipynb #173f89e0
 @torch.no_grad()
@@ -109,6 +111,27 @@ class CorrelatedKDESampler:
         u = torch.randn(n, len(self.anchors), generator=g)                       # [n, M]
         return (self.anchors[self.last_idx] + self.h * u @ self.dev).clamp(-1, 1)
 
+# %% ../nbs/04_kde_sampling.ipynb #162a5714
+class GaussianMixtureSampler:
+    "A Gaussian mixture with full covariances fitted to anchors [M, D], sampled at its full spread."
+    def __init__(self, anchors:torch.Tensor,  # [M, D]
+                 components:int=8,  # mixture components (at most M // 2)
+                 seed:int=0):  # the fit's seed (k-means initialisation)
+        from sklearn.mixture import GaussianMixture
+        _check_anchors(anchors)
+        if components < 1: raise ValueError(f"components must be >= 1, not {components}")
+        self.anchors, k = anchors.float(), min(int(components), max(1, len(anchors) // 2))
+        self.gmm = GaussianMixture(k, covariance_type='full', reg_covar=1e-4, random_state=seed).fit(self.anchors.double().numpy())
+
+    def sample(self, n:int, seed:int=0)->torch.Tensor:
+        "n latents [n, D]: a component each (by its weight), then a draw from its Gaussian."
+        g = torch.Generator().manual_seed(seed)
+        comp = torch.multinomial(torch.from_numpy(self.gmm.weights_), n, replacement=True, generator=g)   # [n]
+        L = torch.linalg.cholesky(torch.from_numpy(self.gmm.covariances_))                               # [k, D, D]
+        eps = torch.randn(n, self.anchors.shape[1], 1, generator=g, dtype=torch.float64)                 # [n, D, 1]
+        z = torch.from_numpy(self.gmm.means_)[comp] + (L[comp] @ eps)[..., 0]
+        return z.float().clamp(-1, 1)
+
 # %% ../nbs/04_kde_sampling.ipynb #4ec5d490
 def top_anchors(z:torch.Tensor, acc:torch.Tensor,  # anchors [M, D] and their test accuracies [M]
                 frac:float=0.3)->torch.Tensor:  # the anchors at or above the (1 - frac) accuracy quantile [M', D]
@@ -119,22 +142,25 @@ def top_anchors(z:torch.Tensor, acc:torch.Tensor,  # anchors [M, D] and their te
     if keep.sum() < 2: raise ValueError(f"the top {frac:.0%} of {len(z)} anchors are {int(keep.sum())}: too few for a KDE")
     return z[keep]
 
-METHODS = ('kde', 'kde30', 'ckde', 'ckde30', 'uniform')
+METHODS = ('kde', 'kde30', 'ckde', 'ckde30', 'gmm', 'gmm30', 'uniform')
 
 # %% ../nbs/04_kde_sampling.ipynb #b368ff96
-def make_sampler(method:str,  # 'kde', 'kde30', 'ckde', 'ckde30' or 'uniform'
+def make_sampler(method:str,  # 'kde', 'kde30', 'ckde', 'ckde30', 'gmm', 'gmm30' or 'uniform'
                  z:torch.Tensor,  # the anchors [M, D]
                  acc:torch.Tensor,  # their accuracies [M] (the '...30' methods keep the top `frac`)
                  bandwidth=0.002,  # for 'kde'/'kde30' (see `bandwidths`)
                  frac:float=0.3,  # the top fraction of the '...30' methods
                  h:float=0.5,  # the kernel scale of 'ckde'/'ckde30' (see `CorrelatedKDESampler`)
+                 components:int=8,  # mixture components of 'gmm'/'gmm30'
+                 seed:int=0,  # the fit's seed ('gmm'/'gmm30')
                 ):  # a sampler: `.sample(n, seed)` gives latents [n, D]
-    "A sampler by name: 'kde' (S_KDE), 'kde30' (S_KDE30, top `frac`), 'ckde', 'ckde30' (S_CKDE30) or 'uniform' (S_U)."
-    if method in ('kde', 'ckde', 'kde30', 'ckde30'):
-        a = top_anchors(z, acc, frac) if method.endswith('30') else z
-        return KDESampler(a, bandwidth) if method.startswith('kde') else CorrelatedKDESampler(a, h)
+    "A sampler by name: 'kde' (S_KDE), 'kde30' (S_KDE30), 'ckde', 'ckde30' (S_CKDE30), 'gmm', 'gmm30' (S_GMM30) or 'uniform' (S_U)."
+    if method not in METHODS: raise ValueError(f"unknown sampling method {method!r}: choose one of {', '.join(METHODS)}")
     if method == 'uniform': return UniformSampler(z.shape[1])
-    raise ValueError(f"unknown sampling method {method!r}: choose one of {', '.join(METHODS)}")
+    a = top_anchors(z, acc, frac) if method.endswith('30') else z
+    if method.startswith('kde'): return KDESampler(a, bandwidth)
+    if method.startswith('ckde'): return CorrelatedKDESampler(a, h)
+    return GaussianMixtureSampler(a, components, seed)
 
 # %% ../nbs/04_kde_sampling.ipynb #cc792e05
 def sample_models(ae:HyperAE,  # a trained autoencoder
@@ -170,31 +196,45 @@ def to_state_dicts(w:torch.Tensor,  # flat weights [P, N]
     "One `ZooCNN` state dict per model of w [P, N]."
     return [vector_to_state_dict(v) for v in w]
 
-# %% ../nbs/04_kde_sampling.ipynb #6af76168
+# %% ../nbs/04_kde_sampling.ipynb #6dd63de7
 def select_models(ae:HyperAE, sampler, n:int,  # the autoencoder, a latent sampler, how many models to keep
                   data:ImageData,  # the data set; only its training split is read
                   k:int=10,  # candidates per kept model: K n are drawn and decoded
                   act:str='tanh',  # the zoo's activation
                   probe:int=1000,  # training images scored per candidate
-                  seed:int=0, device='cpu'):  # (weights [n, N], latents [n, D], info: k, probe, seconds, probe accuracy [n])
-    "The best n of k*n decoded samples by accuracy on training images."
+                  seed:int=0,  # the draw's seed
+                  device='cpu',  # where the candidates are evaluated
+                  max_overlap:float=None,  # keep no two models whose error sets on the probe have IoU above this (None: off)
+                 )->tuple:  # (weights [n, N], latents [n, D], info: k, probe, max_overlap, seconds, probe accuracy [n])
+    "The best n of k*n decoded samples by accuracy on training images, optionally no two of them sharing many errors."
     if k < 1: raise ValueError(f"k must be >= 1, not {k}")
+    if max_overlap is not None and not 0 <= max_overlap <= 1: raise ValueError(f"max_overlap must be in [0, 1], not {max_overlap}")
     t = time.time()
     w, z = sample_models(ae, sampler, k * n, seed)                                # [k n, N], [k n, D]
     x, y = data.train
-    acc = Population(w, act, device=device).evaluate(x[:probe], y[:probe])[1]    # [k n]
-    keep = acc.argsort(descending=True, stable=True)[:n]
-    return w[keep], z[keep], dict(k=k, probe=min(probe, len(y)), seconds=round(time.time() - t, 2), probe_acc=acc[keep])
+    err = predictions(w, x[:probe], act, device) != y[:probe]                    # [k n, probe] errors on training images
+    acc = (~err).float().mean(1)                                                  # [k n]
+    order = acc.argsort(descending=True, stable=True)
+    keep = order[:n] if max_overlap is None else _diverse(err.float()[order], max_overlap, n, order)
+    if len(keep) < n:
+        raise ValueError(f"only {len(keep)} of {k * n} candidates share at most {max_overlap:.0%} of their training errors "
+                         f"with each other, {n} wanted: raise k or max_overlap")
+    info = dict(k=k, probe=min(probe, len(y)), max_overlap=max_overlap, seconds=round(time.time() - t, 2), probe_acc=acc[keep])
+    return w[keep], z[keep], info
+
+# %% ../nbs/04_kde_sampling.ipynb #aafc31f8
+def _diverse(e:torch.Tensor,  # error sets [K, probe] (0/1), best candidate first
+             max_overlap:float, n:int,  # the IoU limit, how many to keep
+             idx:torch.Tensor)->torch.Tensor:  # the candidates' indices [K]; returns the kept ones [<= n]
+    "Greedily keep candidates in order whose error-set IoU with every kept one is at most max_overlap."
+    kept = []
+    for i in range(len(e)):
+        if len(kept) == n: break
+        if not kept or error_iou(e[i:i+1], e[kept]).max() <= max_overlap: kept.append(i)
+    return idx[kept]
 
 # %% ../nbs/04_kde_sampling.ipynb #ee4f48bc
 def _dist(a, b): return torch.cdist(a, b, compute_mode='donot_use_mm_for_euclid_dist')   # exact: 0 for equal rows
-
-# %% ../nbs/04_kde_sampling.ipynb #12b0cc48
-@torch.no_grad()
-def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs:int=50, bx:int=500)->torch.Tensor:
-    "Predicted classes [P, n] of every model of w [P, N] on images x [n, C, 28, 28], in blocks."
-    return torch.cat([torch.cat([population_logits(w[i:i+bs].to(device), xb.to(device), act).argmax(-1).cpu() for xb in x.split(bx)], 1)
-                      for i in range(0, len(w), bs)])
 
 # %% ../nbs/04_kde_sampling.ipynb #cee3b9e3
 def nearest_other(w:torch.Tensor,  # training checkpoints [M, N]
@@ -224,13 +264,6 @@ def yardstick(w_train:torch.Tensor, props:dict,  # training checkpoints [M, N] (
     err = predictions(w_train, test[0], act, device) != test[1]                    # [M, n_test]
     return Yardstick(w_train, err, nearest_other(w_train, props['model'], props['epoch']), ref, test, act)
 
-# %% ../nbs/04_kde_sampling.ipynb #6298251f
-def _iou(e:torch.Tensor, f:torch.Tensor)->torch.Tensor:
-    "IoU [P, M] of the error sets e [P, n] and f [M, n] (0/1 floats); two empty sets count as equal."
-    inter = e @ f.T
-    union = e.sum(1, keepdim=True) + f.sum(1) - inter
-    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones(()))
-
 # %% ../nbs/04_kde_sampling.ipynb #eab6f4df
 @torch.no_grad()
 def memorization(w:torch.Tensor,  # a population's flat weights [P >= 2, N]
@@ -241,9 +274,9 @@ def memorization(w:torch.Tensor,  # a population's flat weights [P >= 2, N]
     wa = w if ys.ref is None else align_neurons(w, ys.ref)                         # same functions, neurons in the reference's order
     e = (predictions(w, ys.test[0], ys.act, device) != ys.test[1]).float()         # [P, n] misclassified test images
     own = torch.eye(len(w), dtype=torch.bool)
-    return dict(acc=1 - e.mean(1), rel_nn=_dist(wa, ys.w).min(1).values / ys.d_nn, max_iou=_iou(e, ys.err.float()).max(1).values,
+    return dict(acc=1 - e.mean(1), rel_nn=_dist(wa, ys.w).min(1).values / ys.d_nn, max_iou=error_iou(e, ys.err.float()).max(1).values,
                 rel_within=_dist(wa, wa).masked_fill(own, float('inf')).min(1).values / ys.d_nn,   # to the nearest other member
-                iou_within=_iou(e, e).masked_fill(own, 0.).max(1).values)                        # with the most similar other member
+                iou_within=error_iou(e, e).masked_fill(own, 0.).max(1).values)                        # with the most similar other member
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -251,6 +284,20 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 def quantiles(m:dict)->dict:
     "Per-model measures {name: [P]} summarised as quantiles {name: {'0.05': ..., '0.5': ..., '0.95': ...}}."
     return {k: {str(q): round(v.float().quantile(q).item(), 4) for q in QUANTILES} for k, v in m.items()}
+
+# %% ../nbs/04_kde_sampling.ipynb #3d96db16
+@torch.no_grad()
+def ensemble_acc(w:torch.Tensor,  # a population's flat weights [P, N]
+                 x:torch.Tensor, y:torch.Tensor,  # images [n, C, 28, 28] and labels [n]
+                 act:str='tanh',  # the zoo's activation
+                 k:int=None,  # ensemble the first k models (None: all P)
+                 per_image:bool=False,  # return which images the ensemble gets right [n] (for paired tests)
+                 device='cpu', bx:int=500):  # the ensemble's accuracy (a float), or its hits [n] with per_image
+    "Accuracy of the mean-softmax ensemble of the first k models of w."
+    w = w[:k].to(device)
+    p = torch.cat([population_logits(w, xb.to(device), act).softmax(-1).mean(0).cpu() for xb in x.split(bx)])   # [n, 10]
+    hits = p.argmax(-1) == y                                                                                     # [n]
+    return hits if per_image else hits.float().mean().item()
 
 # %% ../nbs/04_kde_sampling.ipynb #b30f55dc
 def noise_population(w_top:torch.Tensor,  # the top checkpoints [M', N]
@@ -271,6 +318,19 @@ def gauss_population(w_train:torch.Tensor, n:int, seed:int=0)->torch.Tensor:  # 
     g = torch.Generator().manual_seed(seed)
     return w_train.mean(0) + w_train.std(0) * torch.randn(n, w_train.shape[1], generator=g)
 
+# %% ../nbs/04_kde_sampling.ipynb #cd6ebf36
+def pca_population(w_train:torch.Tensor,  # aligned training checkpoints [M, N]
+                   n:int,  # models to draw
+                   k:int=64,  # principal components kept (at most M - 1)
+                   seed:int=0)->torch.Tensor:  # [n, N]
+    "B_pca: a Gaussian over the top k principal components of the aligned training weights (no autoencoder)."
+    g = torch.Generator().manual_seed(seed)
+    mu = w_train.mean(0)
+    U, S, V = torch.linalg.svd((w_train - mu).double(), full_matrices=False)       # S [r], V [r, N]
+    k = min(k, len(w_train) - 1)
+    sd = S[:k] / math.sqrt(len(w_train) - 1)                                        # each component's standard deviation [k]
+    return (mu + (torch.randn(n, k, generator=g, dtype=torch.float64) * sd) @ V[:k]).float()
+
 # %% ../nbs/04_kde_sampling.ipynb #ffbbe2e0
 def noise_front(ys:Yardstick, w_top:torch.Tensor,  # the protocol's yardstick, the top checkpoints [M', N]
                 sigmas=(0.003, 0.01, 0.03, 0.1, 0.3, 1.),  # the starting grid
@@ -290,13 +350,19 @@ def noise_front(ys:Yardstick, w_top:torch.Tensor,  # the protocol's yardstick, t
     return [pts[s] for s in sorted(pts)]
 
 # %% ../nbs/04_kde_sampling.ipynb #d401a6b6
-def front_at(front:list, acc:float)->float:
-    "The front's median rel_nn at mean accuracy acc (linear between the bracketing sigmas; the largest if several)."
-    hits = [a['rel_nn'] + (acc - a['acc']) / (b['acc'] - a['acc']) * (b['rel_nn'] - a['rel_nn'])
+def front_at(front:list,  # `noise_front`: [{acc, rel_nn, max_iou, ...}]
+             acc:float,  # a mean accuracy in [0, 1]
+             key:str='rel_nn',  # the novelty axis: 'rel_nn' (beyond = larger) or 'max_iou' (beyond = smaller)
+            )->float:  # the front's value there
+    "The front's median `key` at mean accuracy acc (linear between the bracketing sigmas; the hardest to beat if several)."
+    if key not in ('rel_nn', 'max_iou'): raise ValueError(f"key must be 'rel_nn' or 'max_iou', not {key!r}")
+    hardest = max if key == 'rel_nn' else min
+    hits = [a[key] + (acc - a['acc']) / (b['acc'] - a['acc']) * (b[key] - a[key])
             for a, b in zip(front, front[1:]) if min(a['acc'], b['acc']) <= acc <= max(a['acc'], b['acc']) and a['acc'] != b['acc']]
-    if hits: return max(hits)
+    if hits: return hardest(hits)
     best = max(front, key=lambda p: p['acc'])
-    return best['rel_nn'] if acc > best['acc'] else float('inf')   # above the front's best: compare with it; below chance: nothing beats it
+    if acc > best['acc']: return best[key]                       # above the front's best: compare with it
+    return float('inf') if key == 'rel_nn' else float('-inf')    # below the front: nothing beats it
 
 # %% ../nbs/04_kde_sampling.ipynb #83240f94
 def plot_latent(z_train:torch.Tensor, acc:torch.Tensor, samples:dict, ax=None):
@@ -328,12 +394,14 @@ def plot_accuracies(accs:dict, ax=None, title:str='epoch-0 test accuracy'):
 def plot_front(mem:dict,  # {population: `memorization` result, [P] per measure}
                front:list,  # `noise_front`
                mean_acc:float=None,  # B_mean's epoch-0 accuracy, drawn as a dashed line
-               axs=None):  # two axes
-    "Accuracy against novelty, one point per model (left: rel_nn, right: max IoU), with the noise baseline's front."
+               axs=None):  # three axes
+    "Accuracy against novelty (rel_nn, max IoU) with the noise front, and against diversity (iou_within), one point per model."
     import matplotlib.pyplot as plt
-    axs = axs if axs is not None else plt.subplots(1, 2, figsize=(13, 5))[1]
-    for ax, k, lab in zip(axs, ('rel_nn', 'max_iou'), ('distance to the nearest training model / d_nn', 'max IoU of test errors with a training model')):
-        ax.plot([p[k] for p in front], [p['acc'] * 100 for p in front], 'k.-', lw=1.2, label='B_noise front (one point per sigma)')
+    axs = axs if axs is not None else plt.subplots(1, 3, figsize=(18, 5))[1]
+    labels = {'rel_nn': 'distance to the nearest training model / d_nn', 'max_iou': 'max IoU of test errors with a training model',
+              'iou_within': 'max IoU of test errors with another member (diversity: lower is better)'}
+    for ax, (k, lab) in zip(axs, labels.items()):
+        if k in front[0]: ax.plot([p[k] for p in front], [p['acc'] * 100 for p in front], 'k.-', lw=1.2, label='B_noise front (one point per sigma)')
         for name, m in mem.items(): ax.scatter(m[k], m['acc'] * 100, s=9, alpha=0.6, label=name)
         if mean_acc is not None: ax.axhline(mean_acc * 100, color='grey', ls='--', lw=1, label='B_mean')
         ax.set(xlabel=lab, ylabel='epoch-0 test accuracy (%)'); ax.grid(alpha=0.3)

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['layer_parts', 'layer_sigmas', 'param_layers', 'lwln_loss', 'layer_r2', 'behaviour_loss', 'validate', 'gather_rows',
-           'mean_over_ranks', 'train_ae', 'load_ae', 'fingerprint', 'check_compatible', 'reconstruction_report',
-           'plot_lwln', 'lwln_experiment']
+           'mean_over_ranks', 'train_ae', 'load_ae', 'fingerprint', 'check_compatible', 'error_iou',
+           'reconstruction_report', 'plot_lwln', 'lwln_experiment']
 
 # %% ../nbs/03_lwln.ipynb #f61adf17
 import functools, hashlib, math, time
@@ -13,7 +13,7 @@ from pathlib import Path
 from dataclasses import asdict
 import torch
 from tqdm.auto import tqdm
-from .engine import LAYERS, layer_slices, n_params, channels_of, Population, population_logits, dist_env, dist_init, rank_device, shard
+from .engine import LAYERS, layer_slices, n_params, channels_of, Population, population_logits, predictions, dist_env, dist_init, rank_device, shard
 from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked, BadFileError, differences
 from .data import load_dataset
 from .tokenize import WeightData, zoo_dataset, align_data, Augment
@@ -245,17 +245,29 @@ def check_compatible(ae:HyperAE, zoo:Zoo, w_train:torch.Tensor=None, run:dict=No
         raise BadFileError(f"this autoencoder encodes {ae.channels}-channel zoo CNNs ({n_params(ae.channels)} parameters); "
                          f"zoo {zoo.recipe.name!r} has {zoo.recipe.channels}-channel ones ({zoo.weights.shape[-1]} parameters)")
 
+# %% ../nbs/03_lwln.ipynb #8c91b4d8
+def error_iou(e:torch.Tensor, f:torch.Tensor)->torch.Tensor:
+    "IoU [P, M] of the error sets e [P, n] and f [M, n] (0/1 floats); two empty sets count as equal."
+    inter = e @ f.T
+    union = e.sum(1, keepdim=True) + f.sum(1) - inter
+    return torch.where(union > 0, inter / union.clamp_min(1), torch.ones(()))
+
 # %% ../nbs/03_lwln.ipynb #b9e7d70e
 @torch.no_grad()
 def reconstruction_report(ae:HyperAE, data:WeightData, recipe:Recipe, images=None, split:str='test', device='cpu')->dict:
-    "Accuracy of the decoded models of a split vs their originals, and per-layer R^2."
-    w = data.w[split]
+    "Decoded models of a split vs their originals: accuracy, per-layer R^2, and whether each keeps its own errors."
+    w = data.w[split]                                                             # [H, N]
     w_hat = reconstruct(ae.to(device), w)
-    images = images or load_dataset(recipe.dataset).test
-    acc = lambda ws: Population(ws, recipe.act, device=device).evaluate(*images)[1]
-    a_orig, a_rec = acc(w), acc(w_hat)
+    x, y = images or load_dataset(recipe.dataset).test
+    p_orig, p_rec = predictions(w, x, recipe.act, device), predictions(w_hat, x, recipe.act, device)   # [H, n]
+    p_train = predictions(data.w['train'], x, recipe.act, device)                                     # [M, n]
+    e_orig, e_rec, e_train = [(p != y).float() for p in (p_orig, p_rec, p_train)]
+    a_orig, a_rec = 1 - e_orig.mean(1), 1 - e_rec.mean(1)
     return dict(n=len(w), acc_orig=a_orig, acc_rec=a_rec, r2=layer_r2(w_hat, w), w=w, w_hat=w_hat,
-                ratio=(a_rec.mean() / a_orig.mean()).item())
+                ratio=(a_rec.mean() / a_orig.mean()).item(),
+                iou_own=error_iou(e_orig, e_rec).diagonal(),                      # [H] with its own reconstruction
+                iou_other=error_iou(e_orig, e_train).max(1).values,               # [H] with the most similar training model
+                agree=(p_orig == p_rec).float().mean(1))                          # [H] same predicted class
 
 # %% ../nbs/03_lwln.ipynb #cf8d0eba
 def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
@@ -310,7 +322,8 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), see
         r = reports[label] = reconstruction_report(ae, data, zoo.recipe, images, device=device)
         summary[label] = dict(seconds=round(time.time() - t, 1), r2=[round(v, 3) for v in r['r2'].tolist()],
                               acc_orig_mean=r['acc_orig'].mean().item(), acc_rec_mean=r['acc_rec'].mean().item(),
-                              acc_rec_std=r['acc_rec'].std().item(), ratio=r['ratio'], best_val=info['best_val'])
+                              acc_rec_std=r['acc_rec'].std().item(), ratio=r['ratio'], best_val=info['best_val'],
+                              **{k: r[k].median().item() for k in ('iou_own', 'iou_other', 'agree')})   # medians over held-out models
     summary['sigma'] = layer_sigmas(data.w['train']).tolist()
     if out_dir and dist_env()[0] == 0:                                            # under torchrun, rank 0 writes
         plot_lwln(reports, summary['sigma'], out_dir/'lwln.png', mean_acc)

@@ -2,6 +2,8 @@
 import json, signal, subprocess, sys, time
 from pathlib import Path
 import fastcore.test as ft
+import torch
+from hyperrep_nb.transfer import VERDICTS, beyond_front, as_diverse
 from conftest import hyperrep
 
 ARGS = ['reproduce', '--preset', 'tiny', '--quiet']
@@ -14,11 +16,23 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
         cell = rep['in_dataset'][pop]['0']
         ft.test_eq(set(cell), {'mean', 'std', 'n', 'ci95'})
         assert cell['ci95'][0] <= cell['mean'] <= cell['ci95'][1]
-    ft.test_eq(set(rep['novelty']['S_KDE30']), {'acc', 'rel_nn', 'max_iou', 'rel_within', 'iou_within', 'reads_data'})
+    ft.test_eq(set(rep['novelty']['S_KDE30']), {'acc', 'rel_nn', 'max_iou', 'rel_within', 'iou_within', 'acc_mean', 'reads_data',
+                                                'ens10', 'ens_all'})
     assert rep['novelty']['S_SEL']['reads_data'] and not rep['novelty']['S_CKDE30']['reads_data']
-    assert rep['findings'][-1]['finding'].startswith('(6)') and len(rep['noise_front']) >= 6
+    assert len(rep['noise_front']) >= 6
     assert rep['timings_s']['total'] > 0 and 'digits:zoo' in rep['timings_s']
-    assert 'holds' in full.stdout and (tmp_path/'full'/'report.md').exists()
+    assert (tmp_path/'full'/'report.md').exists()
+    # the verdicts depend on the host's float rounding at these sizes: assert their shape and that each follows from its own
+    # evidence, never which way one falls
+    want = ['(1)', '(2)', '(3)', '(4)', *(['(5)'] * len(rep['transfer'])), '(6)', '(7)']
+    ft.test_eq([f['finding'][:3] for f in rep['findings']], want)
+    for f in rep['findings']:
+        assert f['verdict'] in VERDICTS, f
+        assert f"{f['verdict']:>14}: {f['finding']}" in full.stdout, f"the command prints finding {f['finding'][:3]}"
+    d = tmp_path/'full'/'digits'
+    nov, saved = json.loads((d/'novelty.json').read_text()), torch.load(d/'memorization.pt', weights_only=True)
+    ft.test_eq(beyond_front(saved['per_model'], nov)[1], rep['findings'][-2]['verdict'])
+    ft.test_eq(as_diverse(saved['per_model'], saved['ens10_hits'], nov['populations'])[1], rep['findings'][-1]['verdict'])
     # kill -9 in each stage in turn (autoencoders, samples, fine-tuning, transfer), then run to the end: the result is
     # the uninterrupted one, and the killed stages' time is kept
     out = tmp_path/'killed'
