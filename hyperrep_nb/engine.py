@@ -102,17 +102,20 @@ def state_dict_to_vector(sd):
     return torch.cat([sd[k].detach().flatten() for k in keys])
 
 # %% ../nbs/00b_engine.ipynb #24bb534a
-INITS = ('uniform01', 'kaiming_uniform', 'kaiming_normal', 'xavier_uniform', 'xavier_normal')
+INITS = ('uniform01', 'normal', 'kaiming_uniform', 'kaiming_normal', 'xavier_uniform', 'xavier_normal')
 
-def init_params(seed:int, init:str='uniform01', channels:int=1, bias:float=0.01):
-    "Initial flat vector [N] of one zoo CNN, from its seed."
+def init_params(seed:int,  # the model's seed
+                init:str='uniform01',  # one of `INITS`
+                channels:int=1,  # input channels
+                bias:float=0.01,  # every bias
+               )->torch.Tensor:  # [N]
+    "Initial flat vector [N] of one zoo CNN, from its seed, as `torch.nn.init` with its defaults gives it."
     if init not in INITS: raise ValueError(f"unknown init {init!r}: choose one of {INITS}")
     g = torch.Generator().manual_seed(seed)
     parts = []
     for s in layer_shapes(channels):
         w = torch.empty(s)
         if init == 'uniform01': w.uniform_(0, 1, generator=g)
-        elif init == 'kaiming_uniform': nn.init.kaiming_uniform_(w, a=math.sqrt(5), generator=g)
         else: getattr(nn.init, init + '_')(w, generator=g)
         parts += [w.flatten(), torch.full((s[0],), bias)]
     return torch.cat(parts)
