@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from .engine import population_logits, vector_to_state_dict, state_dict_to_vector, Population, predictions, STATE_KEYS
 from .data import ImageData
-from .zoo import Zoo, Recipe, atomic_save, load_checked, BadFileError
+from .zoo import Zoo, Recipe, atomic_save, load_checked, BadFileError, check_number, MAX_COUNT
 from .tokenize import zoo_dataset, align_neurons
 from .autoencoder import HyperAE
 from .lwln import error_iou
@@ -59,7 +59,7 @@ def bandwidths(z:torch.Tensor,  # anchors [M, D]
                rule=0.002)->torch.Tensor:  # a number, 'scott' or 'silverman'
     "Per-dimension KDE bandwidth [D]."
     M = len(z)
-    if not isinstance(rule, str): return torch.full((z.shape[1],), float(rule))
+    if not isinstance(rule, str): return torch.full((z.shape[1],), float(check_number('bandwidth', rule, 1e-12, 10)))
     sd = z.std(0)
     if rule == 'scott': return sd * M ** (-1 / 5)
     if rule == 'silverman': return 0.9 * torch.minimum(sd, (z.quantile(0.75, 0) - z.quantile(0.25, 0)) / 1.34) * M ** (-1 / 5)
@@ -101,7 +101,7 @@ class CorrelatedKDESampler:
     def __init__(self, anchors:torch.Tensor,  # [M, D]
                  h:float=0.5):  # kernel scale: 0 replays the anchors, 1 adds their whole spread again
         _check_anchors(anchors)
-        if h < 0: raise ValueError(f"the kernel scale h must be >= 0, not {h}")
+        check_number('the kernel scale h', h, 0, 100)
         self.anchors, self.h = anchors.float(), float(h)
         self.dev = (self.anchors - self.anchors.mean(0)) / math.sqrt(len(anchors) - 1)   # [M, D]; dev.T @ dev = covariance
 
@@ -170,6 +170,7 @@ def sample_models(ae:HyperAE,  # a trained autoencoder
                   seed:int=0,  # the draw's seed
                  )->tuple:  # (weights [n, N], latents [n, D])
     "n new models decoded from the sampler's latents."
+    check_number('n', n, 1, MAX_COUNT, integer=True)
     z = sampler.sample(n, seed)
     w = decode(ae, z)
     if not torch.isfinite(w).all(): raise ValueError("the decoder produced NaN or inf weights: the autoencoder is broken")
@@ -217,7 +218,7 @@ def select_models(ae:HyperAE, sampler, n:int,  # the autoencoder, a latent sampl
                   max_overlap:float=None,  # keep no two models whose error sets on the probe have IoU above this (None: off)
                  )->tuple:  # (weights [n, N], latents [n, D], info: k, probe, max_overlap, seconds, probe accuracy [n])
     "The best n of k*n decoded samples by accuracy on training images, optionally no two of them sharing many errors."
-    if k < 1: raise ValueError(f"k must be >= 1, not {k}")
+    check_number('k', k, 1, MAX_COUNT // max(1, n), integer=True)
     if max_overlap is not None and not 0 <= max_overlap <= 1: raise ValueError(f"max_overlap must be in [0, 1], not {max_overlap}")
     t = time.time()
     w, z = sample_models(ae, sampler, k * n, seed)                                # [k n, N], [k n, D]
@@ -281,6 +282,7 @@ def memorization(w:torch.Tensor,  # a population's flat weights [P >= 2, N]
                  device='cpu',  # where to evaluate the models
                 )->dict:  # per model [P]: acc, rel_nn, max_iou, rel_within, iou_within
     "Epoch-0 test accuracy, novelty against the training split (rel_nn, max_iou) and within the population of every model."
+    if w.dim() != 2 or len(w) < 2: raise ValueError(f"the protocol compares models within a population: it needs [P >= 2, N], got {list(w.shape)}")
     wa = w if ys.ref is None else align_neurons(w, ys.ref)                         # same functions, neurons in the reference's order
     e = (predictions(w, ys.test[0], ys.act, device) != ys.test[1]).float()         # [P, n] misclassified test images
     own = torch.eye(len(w), dtype=torch.bool)

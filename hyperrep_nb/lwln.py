@@ -14,7 +14,7 @@ from dataclasses import asdict
 import torch
 from tqdm.auto import tqdm
 from .engine import LAYERS, layer_slices, n_params, channels_of, Population, population_logits, predictions, dist_env, dist_init, rank_device, shard
-from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked, BadFileError, differences
+from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked, BadFileError, differences, check_number, MAX_COUNT
 from .data import load_dataset
 from .tokenize import WeightData, zoo_dataset, align_data, Augment
 from .autoencoder import AEConfig, HyperAE, nt_xent, ae_state, ae_from_state, reconstruct, AE_FORMAT
@@ -166,6 +166,9 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
             )->tuple:  # (best HyperAE, info dict)
     "Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation loss; under torchrun, with DDP."
     c, w_tr, channels = config, data.w['train'], channels_of(data.w['train'].shape[1])
+    check_number('epochs', c.epochs, 1, MAX_COUNT, integer=True)
+    check_number('batch_size', c.batch_size, 1, MAX_COUNT, integer=True)
+    check_number('lr', c.lr, 0)
     rank, world = dist_init(device); device = rank_device(device)
     if c.batch_size % world: raise ValueError(f"batch size {c.batch_size} is not divisible by {world} processes")
     if target not in ('input', 'view'): raise ValueError(f"target must be 'input' or 'view', not {target!r}")

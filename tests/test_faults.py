@@ -28,9 +28,9 @@ def d(tmp_path_factory):
 
 # (name, arguments with {d} for the folder, exit code, a piece of the one-line message)
 CASES = [
-    ('zoo: no models',            'zoo --models 0 --out {d}/x.pt',                       2, 'at least 1'),
-    ('zoo: negative epochs',      'zoo --epochs -2 --out {d}/x.pt',                      2, 'at least 1'),
-    ('zoo: zero training images', 'zoo --n-train 0 --out {d}/x.pt',                      2, 'at least 1'),
+    ('zoo: no models',            'zoo --models 0 --out {d}/x.pt',                       2, 'in [1, '),
+    ('zoo: negative epochs',      'zoo --epochs -2 --out {d}/x.pt',                      2, 'in [1, '),
+    ('zoo: zero training images', 'zoo --n-train 0 --out {d}/x.pt',                      2, 'in [1, '),
     ('zoo: not a number',         'zoo --models many --out {d}/x.pt',                    2, 'expected a number'),
     ('zoo: unknown device',       'zoo --device foo --out {d}/x.pt',                     2, 'unknown device'),
     ('zoo: unknown data set',     'zoo --dataset imagenet --out {d}/x.pt',               2, 'unknown recipe'),
@@ -38,15 +38,15 @@ CASES = [
     ('zoo: output is an autoencoder', 'zoo --models 6 --epochs 3 --out {d}/ae.pt',       3, 'refusing to overwrite'),
     ('zoo: other arguments',      'zoo --models 7 --epochs 3 --out {d}/zoo.pt',          3, 'n_models: file 6, asked 7'),
     ('zoo: truncated data file',  'zoo --dataset fashion_mnist --root {d}/fm --models 2 --epochs 1 --out {d}/fm.pt', 3, 'truncated or corrupt'),
-    ('train-ae: zero epochs',     'train-ae --zoo {d}/zoo.pt --epochs 0 --out {d}/a.pt', 2, 'at least 1'),
-    ('train-ae: negative epochs', 'train-ae --zoo {d}/zoo.pt --epochs -1 --out {d}/a.pt', 2, 'at least 1'),
+    ('train-ae: zero epochs',     'train-ae --zoo {d}/zoo.pt --epochs 0 --out {d}/a.pt', 2, 'in [1, '),
+    ('train-ae: negative epochs', 'train-ae --zoo {d}/zoo.pt --epochs -1 --out {d}/a.pt', 2, 'in [1, '),
     ('train-ae: window outside',  'train-ae --zoo {d}/zoo.pt --window 1 30 --out {d}/a.pt', 2, 'not in this zoo'),
     ('train-ae: missing zoo',     'train-ae --zoo {d}/none.pt --out {d}/a.pt',           3, 'no zoo file'),
     ('train-ae: zoo is not a zoo', 'train-ae --zoo {d}/pop.pt --out {d}/a.pt',           3, 'not a hyperrep_nb zoo file'),
     ('train-ae: output is the zoo', 'train-ae --zoo {d}/zoo.pt --out {d}/zoo.pt',        2, 'also an input'),
     ('train-ae: output is a zoo', 'train-ae --zoo {d}/zoo.pt --preset tiny --window 1 3 --out {d}/zooB.pt', 3, 'refusing to overwrite'),
     ('train-ae: resume on another zoo', 'train-ae --zoo {d}/zooB.pt --preset tiny --window 1 3 --out {d}/ae.pt', 3, '--force'),
-    ('sample: negative n',        'sample --ae {d}/ae.pt -n -2 --out {d}/p.pt',          2, 'at least 1'),
+    ('sample: negative n',        'sample --ae {d}/ae.pt -n -2 --out {d}/p.pt',          2, 'in [1, '),
     ('sample: negative bandwidth', 'sample --ae {d}/ae.pt --bandwidth -1 --out {d}/p.pt', 2, 'greater than 0'),
     ('sample: bad fraction',      'sample --ae {d}/ae.pt --frac 2 --out {d}/p.pt',       2, '(0, 1]'),
     ('sample: over the zoo',      'sample --ae {d}/ae.pt -n 4 --out {d}/zoo.pt',         2, 'also an input'),
@@ -58,6 +58,16 @@ CASES = [
     ('sample: another zoo',       'sample --ae {d}/ae.pt --zoo {d}/zooB.pt --out {d}/p.pt', 3, 'trained on another zoo'),
     ('sample: 3-channel zoo',     'sample --ae {d}/ae.pt --zoo {d}/rgb.pt --out {d}/p.pt', 3, 'encodes 1-channel'),
     ('sample: output is a folder', 'sample --ae {d}/ae.pt --out {d}',                    2, 'is a folder'),
+    ('sample: a billion models',  'sample --ae {d}/ae.pt -n 1000000000 --out {d}/p.pt',  2, 'in [1, '),
+    ('sample: infinite h',        'sample --ae {d}/ae.pt --method ckde30 --h inf --out {d}/p.pt', 2, '[0, 100]'),
+    ('sample: h of 1e30',         'sample --ae {d}/ae.pt --method ckde30 --h 1e30 --out {d}/p.pt', 2, '[0, 100]'),
+    ('sample: bandwidth of 1e30', 'sample --ae {d}/ae.pt --bandwidth 1e30 --out {d}/p.pt', 2, 'at most 10'),
+    ('sample: output ends in /',  'sample --ae {d}/ae.pt --out {d}/newdir/',             2, 'file name'),
+    ('sample: overlap, no select', 'sample --ae {d}/ae.pt --max-overlap 0.5 --out {d}/p.pt', 2, '--select'),
+    ('sample: seed too large',    'sample --ae {d}/ae.pt --seed 99999999999999999999 --out {d}/p.pt', 2, '2^62'),
+    ('zoo: a hundred million models', 'zoo --models 100000000 --out {d}/x.pt',          2, 'in [1, '),
+    ('zoo: seed0 too large',      'zoo --seed0 99999999999999999999 --out {d}/x.pt',    2, '2^62'),
+    ('zoo: negative seed0',       'zoo --seed0 -5 --models 2 --epochs 1 --out {d}/neg.pt', 2, '2^62'),
     ('reproduce: output is a file', 'reproduce --preset tiny --out {d}/afile',           2, 'is a file'),
     ('reproduce: unknown preset', 'reproduce --preset huge --out {d}/r',                 2, 'invalid choice'),
     ('read-only output folder',   'zoo --models 2 --epochs 1 --out /proc/hyperrep_nb_test/zoo.pt', 4, ''),
@@ -126,3 +136,12 @@ def test_force_starts_over_only_on_a_file_of_the_same_kind(tmp_path):
     (tmp_path/'note.pt').write_bytes(b'mine')
     r = hyperrep('zoo', '--models', '4', '--epochs', '1', '--quiet', '--force', '--out', tmp_path/'note.pt')
     ft.test_eq(r.returncode, 3); ft.test_eq((tmp_path/'note.pt').read_bytes(), b'mine')
+
+def test_closed_stdout_is_not_an_error(d, tmp_path):
+    "`hyperrep ... | true`: the reader is gone before the first line; the command still saves its file and exits 0."
+    exe = Path(sys.executable).parent/'hyperrep'
+    r = subprocess.run(['bash', '-c', f'"{exe}" zoo --models 2 --epochs 1 --quiet --out "{tmp_path}/z.pt" | true; echo "rc=${{PIPESTATUS[0]}}"'],
+                       capture_output=True, text=True, timeout=300)
+    assert r.stdout.endswith('rc=0\n'), (r.stdout, r.stderr)
+    assert 'Traceback' not in r.stderr and 'Broken pipe' not in r.stderr, r.stderr
+    assert (tmp_path/'z.pt').exists() and not (d/'neg.pt').exists()
