@@ -193,18 +193,25 @@ def _sample_parser(sub):
     p.add_argument('--force', action='store_true', help='overwrite an existing population file')
     p.set_defaults(run=run_sample)
 
-# %% ../nbs/05a_cli.ipynb #c4e30215
+# %% ../nbs/05a_cli.ipynb #efc2a2c6
 def run_sample(a):
     "The `sample` subcommand."
     try: bw = float(a.bandwidth)
     except ValueError: bw = a.bandwidth                                              # a rule's name, checked by `bandwidths`
     if not isinstance(bw, str) and not (0 < bw <= 10): raise ValueError(f"--bandwidth must be greater than 0 and at most 10, got {a.bandwidth}")
     if a.max_overlap is not None and not a.select: raise ValueError("--max-overlap needs --select K (candidates to choose from)")
+    with writer_lock(a.out): _sample(a, bw)                                          # one writer; the output is checked again before the save
+
+
+# %% ../nbs/05a_cli.ipynb #882b06b5
+def _sample(a, bw):
+    "The work of `sample`, under its output's writer lock."
     ae, info = load_ae(a.ae, a.device)
     src = info.get('source') or {}
     zoo_file = a.zoo or src.get('zoo')
     if zoo_file is None: raise ValueError(f"{a.ae} does not record its zoo: pass --zoo")
     check_output(a.out, POP_FORMAT, a.force, inputs=[a.ae, zoo_file])
+    existed = Path(a.out).exists()
     zoo = Zoo.load(zoo_file)
     check_compatible(ae, zoo)
     w_tr, props, z_tr = training_anchors(ae, info['ref'], zoo, src.get('window', (21, 25)))
@@ -214,6 +221,7 @@ def run_sample(a):
     if a.select: w, z, sel = select_models(ae, sampler, a.n, data, a.select, zoo.recipe.act, seed=a.seed, device=a.device, max_overlap=a.max_overlap)
     else: w, z = sample_models(ae, sampler, a.n, a.seed)
     m = memorization(w, yardstick(w_tr, props, info['ref'], data.test, zoo.recipe.act, a.device), a.device)
+    check_output(a.out, POP_FORMAT, a.force and existed, inputs=[a.ae, zoo_file])   # became another kind, or appeared, meanwhile?
     save_population(a.out, w, zoo.recipe, method=a.method, select=a.select, max_overlap=a.max_overlap, bandwidth=a.bandwidth, h=a.h,
                     frac=a.frac, components=a.components, autoencoder=str(a.ae), seed=a.seed)
     how = f"{a.method}, best of {a.select}x on training images in {sel['seconds']:.1f} s" if a.select else a.method

@@ -59,6 +59,9 @@ def zoo_dataset(zoo:Zoo,  # a trained zoo (`Zoo.load(path)`)
         ws[split] = w[ok]
         ps[split] = dict(test_acc=m['test_acc'][mi, ei][ok], epoch=ei[ok], ggap=(m['train_acc'] - m['test_acc'])[mi, ei][ok],
                          seed=zoo.seeds[mi][ok], model=mi[ok])
+    short = {k: len(v) for k, v in ws.items() if len(v) < (2 if k == 'train' else 1)}
+    if short: raise ValueError(f"epochs {lo}..{hi} leave too few usable checkpoints ({short}): {dropped} were dropped for NaN/inf "
+                               f"or a weight above {max_abs:g} in size; choose another window or a zoo that trained")
     return WeightData(ws, ps, zoo.recipe, dropped)
 
 # %% ../nbs/01_tokenize.ipynb #01a22cbc

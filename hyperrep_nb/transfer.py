@@ -272,6 +272,7 @@ def _zoo_stage(st:Stages, name:str, f:Path, epochs:int, train)->Zoo:
     "A stage whose output is the zoo file f: `train()` (which writes f) unless f already holds `epochs` epochs."
     zoo = Zoo.load(f) if f.exists() else None
     done = zoo is not None and zoo.epochs == epochs
+    if done and st.world == 1: train()   # returns the finished zoo as it is, or refuses (one line) one made with other settings
     st(name, done, train, every_rank=True)                             # under torchrun the zoo is sharded over the processes
     return zoo if done else Zoo.load(f)
 

@@ -128,15 +128,42 @@ def differences(have:dict,  # settings found (in a file)
 class BusyError(OSError):
     "Another process is writing this output."
 
-# %% ../nbs/00_zoo.ipynb #fd0fe318
+# %% ../nbs/00_zoo.ipynb #53a79d84
+_HELD = {}   # resolved path -> how many times this process holds its lock
+
+def _lock_file(path:Path)->Path: return path.parent/f'.{path.name}.lock'
+
+def _held_elsewhere(lock:Path)->bool:
+    "Whether another process holds the lock file `lock` now."
+    import fcntl
+    if not lock.exists(): return False
+    with open(lock, 'a+') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError: return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return False
+
+# %% ../nbs/00_zoo.ipynb #1cadfee7
 @contextmanager
 def writer_lock(path,  # the output, a file or a folder
                 every_rank:bool=False):  # under torchrun, lock in every process (each writes its own `path`), not only in rank 0
-    "Hold the exclusive writer lock of `path` while the block runs."
+    "Hold the exclusive writer lock of `path` while the block runs; refuse if another process writes it, a folder above it or a file in it."
     import fcntl
     if not every_rank and dist_env()[0] > 0: yield; return                        # rank 0 writes for the group
-    path = Path(path)
-    lock = path.parent/f'.{path.name}.lock'
+    path = Path(path).resolve()
+    if path in _HELD:                                                              # this process holds it already
+        _HELD[path] += 1
+        try: yield
+        finally: _HELD[path] -= 1
+        return
+    busy = lambda what: BusyError(f"{what} is being written by another process: wait for it to finish or stop it")
+    solo = dist_env()[1] == 1                                                      # under torchrun rank 0's folder lock stands for all
+    for folder in path.parents if solo else ():                                    # a folder above it, held by another process
+        if folder not in _HELD and _held_elsewhere(_lock_file(folder)): raise busy(f"folder {folder}, which holds {path},")
+    if solo and path.is_dir():                                                     # a file in it, held by another process
+        for lock in path.rglob('.*.lock'):
+            if lock.parent/lock.name[1:-5] not in _HELD and _held_elsewhere(lock): raise busy(f"{lock.parent/lock.name[1:-5]}, inside {path},")
+    lock = _lock_file(path)
     lock.parent.mkdir(parents=True, exist_ok=True)
     f = open(lock, 'a+')
     try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -144,8 +171,11 @@ def writer_lock(path,  # the output, a file or a folder
         f.seek(0); pid = f.read().strip() or '?'; f.close()
         raise BusyError(f"{path} is being written by another process (pid {pid}): wait for it to finish or stop it") from None
     f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+    _HELD[path] = 1
     try: yield
-    finally: f.close()                                                             # closing releases the lock
+    finally:
+        del _HELD[path]
+        f.close()                                                                  # closing releases the lock
 
 # %% ../nbs/00_zoo.ipynb #cb1c7295
 @dataclass

@@ -145,3 +145,30 @@ def test_closed_stdout_is_not_an_error(d, tmp_path):
     assert r.stdout.endswith('rc=0\n'), (r.stdout, r.stderr)
     assert 'Traceback' not in r.stderr and 'Broken pipe' not in r.stderr, r.stderr
     assert (tmp_path/'z.pt').exists() and not (d/'neg.pt').exists()
+
+def test_reproduce_refuses_a_foreign_zoo(tmp_path):
+    "A zoo of other settings where `reproduce` keeps its own is refused in one line, not taken as done (#21: it was)."
+    z = hyperrep('zoo', '--models', '10', '--epochs', '4', '--seed0', '50', '--quiet', '--out', tmp_path/'R'/'digits'/'zoo.pt')
+    assert z.returncode == 0, z.stderr
+    before = digest(tmp_path/'R'/'digits'/'zoo.pt')
+    r = hyperrep('reproduce', '--preset', 'tiny', '--quiet', '--out', tmp_path/'R')
+    assert r.returncode == 3 and 'Traceback' not in r.stderr and 'n_models' in r.stderr, r.stderr
+    ft.test_eq(digest(tmp_path/'R'/'digits'/'zoo.pt'), before)
+    assert not (tmp_path/'R'/'report.json').exists()
+
+def test_one_lock_across_commands(d, tmp_path):
+    "sample into a folder that lwln is writing is refused (#21: both ran, and lwln.json described an autoencoder that was gone)."
+    exe = Path(sys.executable).parent/'hyperrep'
+    L = tmp_path/'L'
+    p = subprocess.Popen([str(exe), 'lwln', '--zoo', str(d/'zoo.pt'), '--preset', 'tiny', '--window', '1', '3', '--epochs', '200', '--quiet',
+                          '--out', str(L)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not (L/'.L.lock').exists() and not (tmp_path/'.L.lock').exists() and time.time() - t0 < 60: time.sleep(0.1)
+    time.sleep(1)
+    try:
+        r = hyperrep('train-ae', '--zoo', d/'zoo.pt', '--preset', 'tiny', '--window', '1', '3', '--seed', '2', '--quiet', '--out', L/'ae_lwln.pt')
+        assert r.returncode == 4 and 'another process' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+        r = hyperrep('sample', '--ae', d/'ae.pt', '-n', '4', '--out', L/'x.pt')
+        assert r.returncode == 4 and 'another process' in r.stderr, r.stderr
+    finally:
+        p.kill(); p.wait()

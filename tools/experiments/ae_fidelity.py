@@ -34,10 +34,17 @@ e_rec, e_held = (predictions(rec, test[0]) != test[1]), (predictions(held, test[
 ef, hf = e_rec.float(), e_held.float()
 inter = (ef * hf).sum(1); iou_self = inter / (ef.sum(1) + hf.sum(1) - inter).clamp_min(1)
 m_held = memorization(held, ys)
+w_tr_all = data.w['train']
+rec_tr = reconstruct(ae, w_tr_all)
+last = torch.arange(len(w_tr_all))[data.props['train']['epoch'] == window[1]][:40]   # 40 training models at the last epoch
+m_dec = memorization(rec_tr[last], ys)
 res = dict(settings=dict(**{k: v for k, v in kv.items()}, permute=aug.permute, erase=aug.erase_p, lwln=lw, target=target),
            seconds=round(secs), r2=[round(v, 3) for v in layer_r2(rec, held).tolist()],
            rec_acc=round(1 - ef.mean().item(), 4), orig_acc=round(1 - hf.mean().item(), 4),
            iou_self=round(iou_self.median().item(), 3), iou_nearest_train=round(m_held['max_iou'].median().item(), 3),
+           r2_train=[round(v, 3) for v in layer_r2(rec_tr, w_tr_all).tolist()],
+           decoded_train=dict(acc=round(m_dec['acc'].mean().item(), 4), iou_within=round(m_dec['iou_within'].median().item(), 3),
+                              rel_within=round(m_dec['rel_within'].median().item(), 3)),
            agree_own=round((predictions(rec, test[0]) == predictions(held, test[0])).float().mean().item(), 4))
 for m, h in (('ckde30', 0.5), ('ckde30', 1.0), ('ckde', 1.0), ('gmm', 1.0)):
     try: w, _ = sample_models(ae, make_sampler(m, z, props['test_acc'], h=h), 40, seed=0)
@@ -45,5 +52,5 @@ for m, h in (('ckde30', 0.5), ('ckde30', 1.0), ('ckde', 1.0), ('gmm', 1.0)):
     r = memorization(w, ys)
     res[f'{m}_h{h}'] = dict(acc=round(r['acc'].mean().item(), 4), iou_within=round(r['iou_within'].median().item(), 3),
                            rel_within=round(r['rel_within'].median().item(), 3), rel_nn=round(r['rel_nn'].median().item(), 3),
-                           max_iou=round(r['max_iou'].median().item(), 3), ens10=round(ensemble_acc(w[:10], *test).item(), 4))
+                           max_iou=round(r['max_iou'].median().item(), 3), ens10=round(ensemble_acc(w[:10], *test), 4))
 print(json.dumps(res), flush=True)
