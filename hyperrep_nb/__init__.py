@@ -9,6 +9,8 @@ __all__ = ['load_dataset', 'ZooCNN', 'Population', 'Zoo', 'make_zoo', 'plot_zoo'
            'to_state_dicts', 'memorization', 'finetune', 'reproduce']
 
 # %% ../nbs/index.ipynb #8beeff7f
+__doc__ = ("Hyper-representations of neural network weights: model zoos, a weight autoencoder, sampling new models and "
+           "transfer learning, in PyTorch. Start at `make_zoo`, `train_ae`, `make_sampler` and `reproduce`.")   # nbdev puts __version__ first
 from .data import load_dataset
 from .engine import ZooCNN, Population
 from .zoo import Zoo, make_zoo, plot_zoo

@@ -289,6 +289,7 @@ d = { 'settings': { 'branch': 'main',
                                  'hyperrep_nb.zoo.load_checked': ('zoo.html#load_checked', 'hyperrep_nb/zoo.py'),
                                  'hyperrep_nb.zoo.make_zoo': ('zoo.html#make_zoo', 'hyperrep_nb/zoo.py'),
                                  'hyperrep_nb.zoo.plot_zoo': ('zoo.html#plot_zoo', 'hyperrep_nb/zoo.py'),
+                                 'hyperrep_nb.zoo.read_json': ('zoo.html#read_json', 'hyperrep_nb/zoo.py'),
                                  'hyperrep_nb.zoo.read_zoo_file': ('zoo.html#read_zoo_file', 'hyperrep_nb/zoo.py'),
                                  'hyperrep_nb.zoo.shard_file': ('zoo.html#shard_file', 'hyperrep_nb/zoo.py'),
                                  'hyperrep_nb.zoo.writer_lock': ('zoo.html#writer_lock', 'hyperrep_nb/zoo.py')}}}

@@ -233,7 +233,7 @@ def _sample(a, bw):
 # %% ../nbs/05a_cli.ipynb #158a028b
 def _reproduce_parser(sub):
     p = sub.add_parser('reproduce', help="the paper's pipeline end to end: zoo, autoencoders, samplers, fine-tuning, transfer, report")
-    p.add_argument('--preset', default='cpu', choices=sorted(REPRO_PRESETS), help='cpu: 2 cores, <= 30 min; paper: GPU scale; tiny: smoke test')
+    p.add_argument('--preset', default='cpu', choices=sorted(REPRO_PRESETS), help='quick: a working generator in minutes; cpu: the full run on 2 cores (see the experiments page for its time); paper: GPU scale; tiny: smoke test')
     p.add_argument('--out', default=None, help='output folder (default runs/reproduce-PRESET); a re-run resumes')
     p.add_argument('--device', type=device, default='cpu')
     p.add_argument('--quiet', action='store_true', help='no progress bars')

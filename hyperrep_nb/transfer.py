@@ -13,7 +13,8 @@ from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
 from fastcore.basics import patch
-from .zoo import Zoo, make_zoo, get_recipe, atomic_json, atomic_save, atomic_text, writer_lock, BadFileError
+from .zoo import (Zoo, make_zoo, get_recipe, atomic_json, atomic_save, atomic_text, writer_lock, BadFileError,
+                             load_checked, read_json)
 from .data import load_dataset, DataError
 from .engine import dist_env, dist_init, barrier
 from .tokenize import zoo_dataset
@@ -173,6 +174,8 @@ REPRO_PRESETS = {
     'paper': ReproConfig(dataset='mnist', zoo_models=1000, zoo_epochs=50, ae='paper', n_samples=100, finetune_epochs=50,
                          epochs=(0, 1, 5, 10, 25, 50), transfer=(('svhn', 'mnist'), ('mnist', 'svhn'), ('stl10', 'cifar10')),
                          transfer_models=100, transfer_epochs=50, transfer_n_train=None),
+    'quick': ReproConfig(zoo_models=60, zoo_epochs=10, window=(6, 10), ae_epochs=60, n_samples=20, finetune_epochs=2, epochs=(0, 1, 2),
+                         transfer_models=10, transfer_epochs=1, transfer_n_train=1000),
     'tiny': ReproConfig(zoo_models=12, zoo_epochs=4, window=(2, 4), ae='tiny', ae_epochs=2, n_samples=6, finetune_epochs=2,
                         epochs=(0, 1, 2), transfer_models=3, transfer_epochs=1, transfer_n_train=200),
 }
@@ -195,8 +198,8 @@ class Stages:
                 ):
         self.out, self.progress, self.log, self.beat = Path(out), progress, log, beat
         self.tfile, self.pfile = self.out/'timings.json', self.out/'timings_partial.json'
-        self.timings = json.loads(self.tfile.read_text()) if self.tfile.exists() else {}
-        self.partial = json.loads(self.pfile.read_text()) if self.pfile.exists() else {}   # seconds of attempts that did not finish
+        self.timings = read_json(self.tfile, 'timings') if self.tfile.exists() else {}
+        self.partial = read_json(self.pfile, 'timings') if self.pfile.exists() else {}   # seconds of attempts that did not finish
         self.seen = set()   # stages already run or reported in this run (a stage several others need is asked for more than once)
         self.lock = threading.Lock()
         self.rank, self.world = dist_env()      # under torchrun rank 0 keeps the books and speaks; the others wait for it
@@ -365,9 +368,12 @@ def reproduce(out,  # the run's folder: every stage's files, report.md, report.j
               preset:str|ReproConfig='cpu',  # 'cpu', 'tiny' or 'paper', or a whole `ReproConfig`
               device='cpu',  # 'cpu' or 'cuda'
               progress:bool=True,  # progress bars and a line per stage
-              **overrides,  # `ReproConfig` fields to change, e.g. n_models=100
+              **overrides,  # `ReproConfig` fields to change, e.g. zoo_models=100 (an unknown name is an error)
              )->dict:  # the report: every number of its tables and the findings
     "The paper's pipeline end to end into folder `out`: zoo, autoencoders, samplers, fine-tuning, transfer, report."
+    if isinstance(preset, ReproConfig) and overrides: raise ValueError(f"give a ReproConfig or overrides, not both: {sorted(overrides)}")
+    bad = set(overrides) - set(ReproConfig.__dataclass_fields__)
+    if bad: raise ValueError(f"unknown ReproConfig field(s) {sorted(bad)}: see ReproConfig")
     c = preset if isinstance(preset, ReproConfig) else replace(_preset(preset), **overrides)
     out = Path(out)
     if out.exists() and not out.is_dir(): raise BadFileError(f"{out} is a file: --out must be a folder")
@@ -380,7 +386,7 @@ def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
     "`reproduce` in the folder `out`, which this process holds."
     cfile = out/'config.json'
     cj = json.loads(json.dumps(asdict(c)))
-    if cfile.exists() and json.loads(cfile.read_text()) != cj:
+    if cfile.exists() and read_json(cfile, 'run configuration') != cj:
         raise ValueError(f"{out} holds a run with other settings ({cfile}): choose another --out or delete it")
     st = Stages(out, progress)
     if st.rank == 0: atomic_json(cj, cfile)
@@ -464,13 +470,15 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->d
     tab, tests = table(curves), tests_vs(curves)
     ttab = {k: table(v) for k, v in transfer.items()}
     ttests = {k: tests_vs(v) for k, v in transfer.items()}
-    lw = json.loads((d/'lwln.json').read_text())
-    nov = json.loads((d/'novelty.json').read_text())
+    lw = read_json(d/'lwln.json', 'LWLN experiment', ('LWLN', 'no LWLN', 'sigma', 'n_models', 'n_train', 'n_test'))
+    nov = read_json(d/'novelty.json', 'novelty', ('populations', 'front', 'selection', 'skipped', 'd_nn'))
     rep = dict(config=json.loads(json.dumps(asdict(c))), in_dataset=tab, transfer=ttab, welch_vs_B_T=dict(in_dataset=tests, transfer=ttests),
                novelty=nov['populations'], noise_front=nov['front'], selection=nov['selection'], d_nn=nov['d_nn'],
                lwln={k: lw[k] for k in ('LWLN', 'no LWLN', 'sigma', 'n_models', 'n_train', 'n_test')}, transfer_skipped=skipped,
                samples_skipped=nov['skipped'])
-    saved = torch.load(d/'memorization.pt', weights_only=True)
+    saved = load_checked(d/'memorization.pt', 'memorization')
+    if not isinstance(saved, dict) or not {'per_model', 'ens10_hits'} <= set(saved):
+        raise BadFileError(f"{d/'memorization.pt'} is not a memorization file this library wrote: delete it and rerun")
     mem, ens = saved['per_model'], saved['ens10_hits']
     rows = [*findings(c, lw, curves, tab, tests, ttab, transfer), beyond_front(mem, nov), as_diverse(mem, ens, nov['populations'])]
     rep['findings'] = [dict(finding=f, verdict=v, evidence=e) for f, v, e in rows]
@@ -484,7 +492,7 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->d
     for k, v in transfer.items():
         fig, ax = plt.subplots(figsize=(7, 4.5)); plot_curves(v, f'transfer {k}', ax)
         fig.tight_layout(); fig.savefig(out/f"transfer_{k.replace('->', '_to_')}.png", dpi=80); plt.close(fig)
-    lat = torch.load(d/'latents.pt', weights_only=True)
+    lat = load_checked(d/'latents.pt', 'latents')
     fig, ax = plt.subplots(figsize=(7, 5.5))
     plot_latent(lat['z_train'], lat['acc_train'], {k: lat[f'z_{k}'] for k in ('S_KDE', 'S_KDE30', 'S_CKDE30', 'S_SEL', 'S_U')}, ax)
     fig.tight_layout(); fig.savefig(out/'latent.png', dpi=80); plt.close(fig)

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'MAX_COUNT', 'MAX_SEED', 'Recipe', 'get_recipe', 'BadFileError',
-           'ZooFileError', 'atomic_save', 'atomic_json', 'atomic_text', 'load_checked', 'read_zoo_file', 'differences',
-           'BusyError', 'writer_lock', 'Zoo', 'shard_file', 'check_number', 'make_zoo', 'plot_zoo']
+           'ZooFileError', 'atomic_save', 'atomic_json', 'atomic_text', 'load_checked', 'read_zoo_file', 'read_json',
+           'differences', 'BusyError', 'writer_lock', 'Zoo', 'shard_file', 'check_number', 'make_zoo', 'plot_zoo']
 
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
 import hashlib, io, json, math, os, tempfile, time
@@ -105,11 +105,29 @@ def read_zoo_file(path):
     if not isinstance(d, dict) or d.get('format') != ZOO_FORMAT:
         raise ZooFileError(f"{path} is not a hyperrep_nb zoo file (format {d.get('format') if isinstance(d, dict) else type(d).__name__!r})")
     if d.get('version') != ZOO_VERSION: raise ZooFileError(f"{path}: zoo file version {d.get('version')}, this library reads {ZOO_VERSION}")
-    P, E1, N = d['weights'].shape
-    r = Recipe(**d['recipe'])
-    if N != n_params(r.channels): raise ZooFileError(f"{path}: weights have {N} parameters, recipe {r.name!r} needs {n_params(r.channels)}")
-    if E1 != d['epochs_done'] + 1 or len(d['seeds']) != P or any(d['metrics'][k].shape != (P, E1) for k in METRICS):
-        raise ZooFileError(f"{path}: inconsistent shapes (weights {list(d['weights'].shape)}, epochs_done {d['epochs_done']})")
+    try:
+        P, E1, N = d['weights'].shape
+        r = Recipe(**d['recipe'])
+        bad = [k for k in ('weights', *(d['metrics'][m] for m in METRICS)) if isinstance(k, torch.Tensor) and k.dtype != torch.float32]
+        if d['weights'].dtype != torch.float32 or bad: raise ZooFileError(f"{path}: tensors must be float32 (weights are {d['weights'].dtype})")
+        if N != n_params(r.channels): raise ZooFileError(f"{path}: weights have {N} parameters, recipe {r.name!r} needs {n_params(r.channels)}")
+        if E1 != d['epochs_done'] + 1 or len(d['seeds']) != P or any(d['metrics'][k].shape != (P, E1) for k in METRICS) \
+           or d['diverged'].shape != (P,):
+            raise ZooFileError(f"{path}: inconsistent shapes (weights {list(d['weights'].shape)}, epochs_done {d['epochs_done']})")
+    except (KeyError, TypeError, AttributeError, ValueError) as e:           # a hand-edited or other-version file
+        raise ZooFileError(f"{path}: not a zoo file this library wrote (field {e.args[0] if e.args else e!r} missing or malformed)") from None
+    return d
+
+
+# %% ../nbs/00_zoo.ipynb #2ca65450
+def read_json(path, what:str, keys=())->dict:  # keys: top-level keys that must be there
+    "A JSON file written by this library, with one clear error naming the file for a missing, truncated or edited one."
+    path = Path(path)
+    if not path.is_file(): raise BadFileError(f"no {what} file at {path}")
+    try: d = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e: raise BadFileError(f"{path} is not a readable {what} file (truncated or edited?): {e}") from None
+    missing = [k for k in keys if not isinstance(d, dict) or k not in d]
+    if missing: raise BadFileError(f"{path} is not a {what} file this library wrote: no {', '.join(map(repr, missing))}")
     return d
 
 # %% ../nbs/00_zoo.ipynb #42469bcb

@@ -53,6 +53,19 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     ft.test_eq(rep2['novelty'], rep['novelty'])
     ft.test_eq(json.loads((out/'timings_partial.json').read_text()), {})              # every interrupted attempt was folded in
     assert set(rep2['timings_s']) == set(rep['timings_s']), set(rep2['timings_s']) ^ set(rep['timings_s'])
+    # a damaged file inside the finished folder is named in one line, never a traceback (#21)
+    import pickle, os as _os
+    nov = (out/'digits'/'novelty.json').read_text()
+    (out/'digits'/'novelty.json').write_text(nov[:len(nov) // 2])
+    r = hyperrep(*ARGS, '--out', out)
+    assert r.returncode == 3 and 'novelty.json' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    (out/'digits'/'novelty.json').write_text(nov)
+    class Payload:
+        def __reduce__(self): return (_os.system, ('touch ' + str(tmp_path/'pwned'),))
+    (out/'digits'/'memorization.pt').write_bytes(pickle.dumps(Payload()))
+    r = hyperrep(*ARGS, '--out', out)
+    assert r.returncode == 3 and 'memorization.pt' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    assert not (tmp_path/'pwned').exists(), 'a pickle payload never runs'
 
 def test_reproduce_refuses_unknown_preset(tmp_path):
     r = hyperrep('reproduce', '--preset', 'huge', '--out', tmp_path/'x')
