@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['EXIT', 'count', 'count0', 'seed', 'positive', 'fraction', 'scale', 'device', 'check_output', 'format_table',
-           'run_zoo', 'run_train_ae', 'run_lwln', 'run_sample', 'run_reproduce', 'parser', 'main']
+           'run_zoo', 'run_train_ae', 'run_lwln', 'run_sample', 'run_reproduce', 'run_export', 'parser', 'main']
 
 # %% ../nbs/05a_cli.ipynb #8ebb8c8e
 import argparse, math, os, sys, tempfile, time
 from pathlib import Path
 import torch
-from .zoo import RECIPES, make_zoo, get_recipe, Zoo, ZOO_FORMAT, BadFileError, load_checked, writer_lock, MAX_COUNT, MAX_SEED
+from .zoo import RECIPES, make_zoo, get_recipe, Zoo, ZOO_FORMAT, BadFileError, load_checked, writer_lock, MAX_COUNT, MAX_SEED, atomic_save
 from .data import DataError
 from .engine import dist_env
 from .tokenize import zoo_dataset, align_data
@@ -18,7 +18,7 @@ from .autoencoder import PRESETS, ae_config, AE_FORMAT
 from .lwln import train_ae, lwln_experiment, reconstruction_report, load_ae, check_compatible
 from .data import load_dataset
 from .kde_sampling import (METHODS, POP_FORMAT, training_anchors, make_sampler, sample_models, select_models, yardstick, memorization,
-                                      quantiles, save_population)
+                                      quantiles, save_population, load_population, to_state_dicts)
 from .transfer import REPRO_PRESETS, reproduce
 
 # %% ../nbs/05a_cli.ipynb #b4b36be5
@@ -248,6 +248,31 @@ def run_reproduce(a):
     for f in rep['findings']: print(f"{f['verdict']:>14}: {f['finding']} -- {f['evidence']}")
     print(f"report: {out/'report.md'} (figures beside it), numbers: {out/'report.json'}; {rep['timings_s']['total']:.0f} s of work")
 
+# %% ../nbs/05a_cli.ipynb #ad8878e3
+def _export_parser(sub):
+    p = sub.add_parser('export', help="write a population's (or a zoo's last epoch's) models as one state-dict file each")
+    p.add_argument('pop', help='population file (sample, reproduce) or zoo file (its last epoch is written)')
+    p.add_argument('--format', default='hyperrep', choices=('hyperrep', 'modelzoos'),
+                   help="state-dict keys: ZooCNN's layers.* or the ModelZoos CNN's module_list.*")
+    p.add_argument('--dropout', action='store_true', help='with --format modelzoos: the layer indices of their CNN built with dropout > 0')
+    p.add_argument('--out', required=True, help='folder for model_0000.pt, model_0001.pt, ...')
+    p.add_argument('--force', action='store_true', help='overwrite models exported there before')
+    p.set_defaults(run=run_export)
+
+# %% ../nbs/05a_cli.ipynb #6b9bf52b
+def run_export(a):
+    "The `export` subcommand."
+    d = load_checked(a.pop, 'population or zoo')
+    kind = d.get('format') if isinstance(d, dict) else None
+    if kind == POP_FORMAT: w = load_population(a.pop)[0]                              # [P, N]
+    elif kind == ZOO_FORMAT: w = Zoo.load(a.pop).weights[:, -1]                       # [P, N]: the last epoch
+    else: raise BadFileError(f"{a.pop} is neither a population nor a zoo file of this library")
+    out = check_output(a.out, inputs=[a.pop])
+    with writer_lock(out):
+        if any(out.glob('model_*.pt')) and not a.force: raise BadFileError(f"{out} holds exported models already: pass --force to overwrite them")
+        for i, sd in enumerate(to_state_dicts(w, a.format, a.dropout)): atomic_save(sd, out/f'model_{i:04d}.pt')
+    print(f"{len(w)} models written to {out} (model_0000.pt ...; {a.format} keys)")
+
 # %% ../nbs/05a_cli.ipynb #f3aea133
 def parser():
     "The `hyperrep` argument parser."
@@ -257,6 +282,7 @@ def parser():
     _ae_parsers(sub)
     _sample_parser(sub)
     _reproduce_parser(sub)
+    _export_parser(sub)
     return p
 
 # %% ../nbs/05a_cli.ipynb #5193f958
