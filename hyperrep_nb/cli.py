@@ -4,13 +4,15 @@
 
 # %% auto #0
 __all__ = ['EXIT', 'count', 'count0', 'seed', 'positive', 'fraction', 'scale', 'device', 'check_output', 'format_table',
-           'run_zoo', 'run_train_ae', 'run_lwln', 'run_sample', 'run_reproduce', 'run_export', 'parser', 'main']
+           'run_zoo', 'run_train_ae', 'run_lwln', 'run_sample', 'run_reproduce', 'run_export', 'run_import', 'parser',
+           'main']
 
 # %% ../nbs/05a_cli.ipynb #8ebb8c8e
 import argparse, math, os, sys, tempfile, time
 from pathlib import Path
 import torch
-from .zoo import RECIPES, make_zoo, get_recipe, Zoo, ZOO_FORMAT, BadFileError, load_checked, writer_lock, MAX_COUNT, MAX_SEED, atomic_save
+from .zoo import (RECIPES, make_zoo, get_recipe, Zoo, ZOO_FORMAT, BadFileError, load_checked, writer_lock, MAX_COUNT,
+                             MAX_SEED, atomic_save)
 from .data import DataError
 from .engine import dist_env
 from .tokenize import zoo_dataset, align_data
@@ -20,6 +22,7 @@ from .data import load_dataset
 from .kde_sampling import (METHODS, POP_FORMAT, training_anchors, make_sampler, sample_models, select_models, yardstick, memorization,
                                       quantiles, save_population, load_population, to_state_dicts)
 from .transfer import REPRO_PRESETS, reproduce
+from .zoo_import import import_zoo
 
 # %% ../nbs/05a_cli.ipynb #b4b36be5
 EXIT = dict(argument=2, file=3, io=4, interrupted=130)
@@ -273,6 +276,26 @@ def run_export(a):
         for i, sd in enumerate(to_state_dicts(w, a.format, a.dropout)): atomic_save(sd, out/f'model_{i:04d}.pt')
     print(f"{len(w)} models written to {out} (model_0000.pt ...; {a.format} keys)")
 
+# %% ../nbs/05a_cli.ipynb #7bca641f
+def _import_parser(sub):
+    p = sub.add_parser('import-zoo', help='import a ModelZoos / Ray Tune zoo folder or a folder of state-dict files as a zoo file')
+    p.add_argument('src', help='the folder')
+    p.add_argument('--recipe', required=True, choices=sorted(RECIPES), help="the zoo's data set and recipe (params.json overrides act, init, lr, wd, batch size)")
+    p.add_argument('--pattern', default=None, help="plain files: their path under SRC with {model} and {epoch}, e.g. '{model}/epoch_{epoch}.pt'")
+    p.add_argument('--missing', default='drop', choices=('drop', 'error'), help='models whose epochs differ from the others: drop them (reported) or stop')
+    p.add_argument('--out', required=True, help='zoo file to write')
+    p.add_argument('--force', action='store_true', help='replace a zoo file there')
+    p.add_argument('--quiet', action='store_true', help='no progress bar')
+    p.set_defaults(run=run_import)
+
+# %% ../nbs/05a_cli.ipynb #f3d2d67a
+def run_import(a):
+    "The `import-zoo` subcommand."
+    check_output(a.out, ZOO_FORMAT, a.force, inputs=[a.src])
+    with writer_lock(a.out): zoo = import_zoo(a.src, a.recipe, a.pattern, a.missing, out=a.out, progress=not a.quiet)
+    print(f"{zoo}  imported from {a.src} to {a.out}")
+    print(format_table(zoo.accuracy_table(), ['epoch', 'mean', 'std', 'min', 'max']))
+
 # %% ../nbs/05a_cli.ipynb #f3aea133
 def parser():
     "The `hyperrep` argument parser."
@@ -283,6 +306,7 @@ def parser():
     _sample_parser(sub)
     _reproduce_parser(sub)
     _export_parser(sub)
+    _import_parser(sub)
     return p
 
 # %% ../nbs/05a_cli.ipynb #5193f958

@@ -172,3 +172,36 @@ def test_one_lock_across_commands(d, tmp_path):
         assert r.returncode == 4 and 'another process' in r.stderr, r.stderr
     finally:
         p.kill(); p.wait()
+
+def test_import_zoo_round_trip_and_refusals(d, tmp_path):
+    "hyperrep import-zoo: a ModelZoos-layout folder made from our zoo comes back bit for bit; bad folders and outputs end in one line."
+    import json, shutil
+    from hyperrep_nb.zoo import Zoo, METRICS
+    from hyperrep_nb.kde_sampling import to_state_dicts
+    zoo = Zoo.load(d/'zoo.pt')
+    src = tmp_path/'mz'
+    for i in range(zoo.n_models):
+        t = src/f'trial_{i}'
+        t.mkdir(parents=True)
+        (t/'params.json').write_text(json.dumps({'seed': int(zoo.seeds[i]), 'model::nlin': 'tanh', 'model::init_type': 'uniform',
+                                                 'optim::lr': zoo.recipe.lr, 'optim::wd': zoo.recipe.wd, 'training::batchsize': zoo.recipe.bs}))
+        (t/'result.json').write_text(''.join(json.dumps(dict(training_iteration=e, **{k: zoo.metrics[k][i, e].item() for k in METRICS})) + '\n'
+                                             for e in range(zoo.epochs + 1)))
+        for e, sd in enumerate(to_state_dicts(zoo.weights[i], 'modelzoos')):
+            (t/f'checkpoint_{e:06d}').mkdir()
+            torch.save(sd, t/f'checkpoint_{e:06d}'/'checkpoints')
+    r = hyperrep('import-zoo', src, '--recipe', 'digits', '--quiet', '--out', tmp_path/'zoo.pt')
+    assert r.returncode == 0, r.stderr
+    back = Zoo.load(tmp_path/'zoo.pt')
+    ft.test_eq(back.weights, zoo.weights)
+    for k in METRICS: ft.test_eq(back.metrics[k], zoo.metrics[k])
+    r = hyperrep('import-zoo', src, '--recipe', 'digits', '--out', d/'ae.pt')                  # an output of another kind
+    assert r.returncode == 3 and 'refusing to overwrite' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    sd = torch.load(src/'trial_0'/'checkpoint_000001'/'checkpoints', weights_only=True)
+    sd['module_list.11.weight'] = torch.zeros(10, 30)                                          # another architecture
+    torch.save(sd, src/'trial_0'/'checkpoint_000001'/'checkpoints')
+    r = hyperrep('import-zoo', src, '--recipe', 'digits', '--out', tmp_path/'z2.pt')
+    assert r.returncode == 3 and 'not the zoo CNN' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    for c in (src/'trial_1').glob('checkpoint_*'): shutil.rmtree(c)                             # a trial without checkpoints
+    r = hyperrep('import-zoo', src, '--recipe', 'digits', '--out', tmp_path/'z3.pt')
+    assert r.returncode == 3 and 'no checkpoint' in r.stderr and not (tmp_path/'z3.pt').exists(), r.stderr
