@@ -414,7 +414,7 @@ def plot_front(mem:dict,  # {population: `memorization` result, [P] per measure}
               'iou_within': 'max IoU of test errors with another member (diversity: lower is better)'}
     for ax, (k, lab) in zip(axs, labels.items()):
         if k in front[0]: ax.plot([p[k] for p in front], [p['acc'] * 100 for p in front], 'k.-', lw=1.2, label='B_noise front (one point per sigma)')
-        for name, m in mem.items(): ax.scatter(m[k], m['acc'] * 100, s=9, alpha=0.6, label=name)
+        for i, (name, m) in enumerate(mem.items()): ax.scatter(m[k], m['acc'] * 100, s=9, alpha=0.6, label=name, color=plt.cm.tab20(i % 20))
         if mean_acc is not None: ax.axhline(mean_acc * 100, color='grey', ls='--', lw=1, label='B_mean')
         ax.set(xlabel=lab, ylabel='epoch-0 test accuracy (%)'); ax.grid(alpha=0.3)
     axs[0].legend(fontsize=7, loc='lower left')

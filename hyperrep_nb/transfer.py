@@ -174,7 +174,7 @@ REPRO_PRESETS = {
     'paper': ReproConfig(dataset='mnist', zoo_models=1000, zoo_epochs=50, ae='paper', n_samples=100, finetune_epochs=50,
                          epochs=(0, 1, 5, 10, 25, 50), transfer=(('svhn', 'mnist'), ('mnist', 'svhn'), ('stl10', 'cifar10')),
                          transfer_models=100, transfer_epochs=50, transfer_n_train=None),
-    'quick': ReproConfig(zoo_models=60, zoo_epochs=10, window=(6, 10), ae_epochs=60, n_samples=20, finetune_epochs=2, epochs=(0, 1, 2),
+    'quick': ReproConfig(zoo_models=60, zoo_epochs=10, window=(6, 10), ae_epochs=30, n_samples=20, finetune_epochs=2, epochs=(0, 1, 2),
                          transfer_models=10, transfer_epochs=1, transfer_n_train=1000),
     'tiny': ReproConfig(zoo_models=12, zoo_epochs=4, window=(2, 4), ae='tiny', ae_epochs=2, n_samples=6, finetune_epochs=2,
                         epochs=(0, 1, 2), transfer_models=3, transfer_epochs=1, transfer_n_train=200),
@@ -458,7 +458,7 @@ def findings(c:ReproConfig, lw:dict, curves:dict, tab:dict, tests:dict, ttab:dic
         ev = '; '.join(f"epoch {e}: " + ', '.join(f"{p} {m(p, e, t):.1f}%" for p in ('B_T', 'B_F', 'B_mean', 'S_KDE30') if str(e) in t.get(p, {}))
                        for e in sorted({0, 1, E}))
         parts = [at_least(col(p, e, cv), col(q, e, cv), margin=mg) for e in sorted({1, E}) for p, q, mg in (('S_KDE30', 'B_F', 2), ('S_KDE30', 'B_T', 0))]
-        out.append((f'(5) transfer {pair}: S_KDE30 at least B_F - 2 points and at least B_T, at epochs 1 and {E}', _verdict(parts), ev))
+        out.append((f'(5) transfer {pair}: S_KDE30 at least B_F - 2 points and at least B_T, at epoch(s) {", ".join(map(str, sorted({1, E})))}', _verdict(parts), ev))
     return out
 
 # %% ../nbs/05_transfer.ipynb #2317304b
