@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'MAX_COUNT', 'MAX_SEED', 'Recipe', 'get_recipe', 'BadFileError',
            'ZooFileError', 'atomic_save', 'atomic_json', 'atomic_text', 'load_checked', 'read_zoo_file', 'read_json',
-           'differences', 'BusyError', 'writer_lock', 'Zoo', 'shard_file', 'check_number', 'make_zoo', 'plot_zoo']
+           'differences', 'BusyError', 'writer_lock', 'Zoo', 'shard_file', 'drop_stale_shards', 'check_number',
+           'make_zoo', 'plot_zoo']
 
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
-import hashlib, io, json, math, os, tempfile, time
+import hashlib, io, json, math, os, re, tempfile, time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
@@ -312,6 +313,15 @@ def shard_file(out, rank:int, world:int)->Path:
     out = Path(out)
     return out.with_name(f'{out.stem}.rank{rank}-of-{world}{out.suffix}')
 
+# %% ../nbs/00_zoo.ipynb #a4310115
+def drop_stale_shards(out)->list:  # the files removed
+    "Remove the shard files (and their manifests and locks) that killed torchrun runs of any process count left beside the finished zoo `out`."
+    out = Path(out)
+    rx = re.compile(rf'\.?{re.escape(out.stem)}\.rank\d+-of-\d+({re.escape(out.suffix)}|\.json)(\.lock)?')
+    gone = sorted(f for f in out.parent.iterdir() if rx.fullmatch(f.name))
+    for f in gone: f.unlink(missing_ok=True)
+    return gone
+
 # %% ../nbs/00_zoo.ipynb #4f9f67c0
 def _merge(parts:list, config:dict)->dict:
     "One zoo dict from the shards' dicts, in rank order: models concatenated, `config` that of the whole zoo."
@@ -339,6 +349,7 @@ def _sharded(train, config:dict, seeds:torch.Tensor, init, out, rank:int, world:
         for k in range(world):                                                     # the shard, its manifest and its lock
             f = shard_file(out, k, world)
             for g in (f, f.with_suffix('.json'), f.parent/f'.{f.name}.lock'): g.unlink(missing_ok=True)
+        drop_stale_shards(out)                                                     # and those of killed runs with other process counts
     barrier()
     return read_zoo_file(out)
 
@@ -385,7 +396,10 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     seeds = torch.arange(seed0, seed0 + n_models)
     rank, world = dist_init(device)
     train = lambda s, w0, f, conf: _train(r, data, n_train, conf, s, w0, f, restart, rank_device(device), progress and rank == 0, kw)
-    if world == 1: return Zoo.from_dict(train(seeds, init, out, config))
+    if world == 1:
+        zoo = Zoo.from_dict(train(seeds, init, out, config))
+        if out: drop_stale_shards(out)                                             # a killed torchrun run's shards, of any process count
+        return zoo
     if n_models < world: raise ValueError(f"{n_models} models for {world} processes: give every process at least one model")
     d = _resume(out, config, r, restart)                                          # every process checks an existing file the same way
     if d is not None and d['epochs_done'] == epochs: return Zoo.from_dict(d)       # finished before
