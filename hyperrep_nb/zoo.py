@@ -109,8 +109,8 @@ def read_zoo_file(path):
     try:
         P, E1, N = d['weights'].shape
         r = Recipe(**d['recipe'])
-        bad = [k for k in ('weights', *(d['metrics'][m] for m in METRICS)) if isinstance(k, torch.Tensor) and k.dtype != torch.float32]
-        if d['weights'].dtype != torch.float32 or bad: raise ZooFileError(f"{path}: tensors must be float32 (weights are {d['weights'].dtype})")
+        if any(t.dtype != torch.float32 for t in (d['weights'], *(d['metrics'][m] for m in METRICS))):
+            raise ZooFileError(f"{path}: tensors must be float32 (weights are {d['weights'].dtype})")
         if N != n_params(r.channels): raise ZooFileError(f"{path}: weights have {N} parameters, recipe {r.name!r} needs {n_params(r.channels)}")
         if E1 != d['epochs_done'] + 1 or len(d['seeds']) != P or any(d['metrics'][k].shape != (P, E1) for k in METRICS) \
            or d['diverged'].shape != (P,):
@@ -346,10 +346,7 @@ def _sharded(train, config:dict, seeds:torch.Tensor, init, out, rank:int, world:
         with writer_lock(out):
             d = _merge([part, *(read_zoo_file(shard_file(out, k, world)) for k in range(1, world))], config)   # its own shard is in memory
             atomic_save(d, out); _write_manifest(out, d, d['seconds'])
-        for k in range(world):                                                     # the shard, its manifest and its lock
-            f = shard_file(out, k, world)
-            for g in (f, f.with_suffix('.json'), f.parent/f'.{f.name}.lock'): g.unlink(missing_ok=True)
-        drop_stale_shards(out)                                                     # and those of killed runs with other process counts
+        drop_stale_shards(out)                                                     # every shard, manifest and lock, of any process count
     barrier()
     return read_zoo_file(out)
 

@@ -7,6 +7,7 @@ __all__ = ['INIT_NAMES', 'flat_from_state_dict', 'recipe_from_params', 'import_z
 
 # %% ../nbs/00c_import.ipynb #c58ed0f6
 import json, re
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -96,7 +97,7 @@ def import_zoo(src,  # a Ray Tune zoo folder, or a folder of plain state-dict fi
     trials = _trials(src, pattern)
     first = next(iter(trials.values()))
     r = recipe_from_params(first['params'], base) if first['params'] else base
-    epochs = sorted(max((tuple(sorted(t['files'])) for t in trials.values()), key=lambda e: sum(e == tuple(sorted(t['files'])) for t in trials.values())))
+    epochs = list(Counter(tuple(sorted(t['files'])) for t in trials.values()).most_common(1)[0][0])   # the epochs most models have
     odd = [m for m, t in trials.items() if sorted(t['files']) != epochs]
     if odd and missing == 'error': raise BadFileError(f"{len(odd)} model(s) have other epochs than {epochs}: {', '.join(odd[:5])}")
     keep = [m for m in trials if m not in odd]
@@ -113,7 +114,8 @@ def import_zoo(src,  # a Ray Tune zoo folder, or a folder of plain state-dict fi
     W = torch.stack(rows)                                                          # [P, E+1, N]
     if W.shape[-1] != n_params(r.channels): raise BadFileError(f"{src}: {W.shape[-1]} parameters per model, recipe {r.name!r} needs {n_params(r.channels)}")
     if not torch.isfinite(W).all(): raise BadFileError(f"{src}: {int((~torch.isfinite(W)).any(-1).sum())} checkpoint(s) hold NaN or inf weights")
-    metrics = {k: torch.stack([_result_metrics(trials[m]['results'], epochs)[k] for m in keep]) for k in METRICS}   # [P, E+1]
+    res = [_result_metrics(trials[m]['results'], epochs) for m in keep]
+    metrics = {k: torch.stack([r[k] for r in res]) for k in METRICS}             # [P, E+1]
     if any(torch.isnan(v).any() for v in metrics.values()):
         d = data or load_dataset(r.dataset)
         for e in epochs:
