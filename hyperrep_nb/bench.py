@@ -80,8 +80,8 @@ def bench_one(impl:str, P:int, B:int, mode:str, x, y, device='cpu', seconds:floa
                 gflops=round(rate * train_flops() / 1e9, 2), peak_rss_mb=round(_peak_rss_mb(), 1))
 
 # %% ../nbs/05b_bench.ipynb #bcbd8054
-def bench_engine(Ps=(10, 100, 1000), Bs=(10, 128), modes=('same', 'per_model'), device='cpu', seconds:float=2., emit=print):
-    "Loop vs engine for every (P, B, mode); emits one JSON line per result and returns the summary."
+def bench_engine(Ps=(10, 100, 1000, 5000), Bs=(10, 128), modes=('same', 'per_model'), device='cpu', seconds:float=2., emit=print):
+    "Loop vs engine for every (P, B, mode); emits one JSON line per result and returns the summary (at P = 1000 if measured)."
     data = load_dataset('digits')
     x, y = data.train[0].to(device), data.train[1].to(device)
     peak = matmul_gflops(device)
@@ -95,7 +95,7 @@ def bench_engine(Ps=(10, 100, 1000), Bs=(10, 128), modes=('same', 'per_model'), 
                     r = bench_one(impl, P, B, mode, x, y, device, seconds)
                     res[impl, P, B, mode] = r
                     emit(json.dumps(r))
-    Pmax = max(Ps)
+    Pmax = 1000 if 1000 in Ps else max(Ps)   # the summary's P: the acceptance's 1000 when measured
     def speedup(B, mode):
         k = ('engine', Pmax, B, mode), ('loop', Pmax, B, mode)
         return round(res[k[0]]['model_images_per_s'] / res[k[1]]['model_images_per_s'], 2) if all(i in res for i in k) else None
@@ -175,7 +175,7 @@ def main(argv=None):
     p.add_argument('--procs', type=int, nargs='+', default=[2], help='scaling: process counts to try')
     p.add_argument('--quick', action='store_true', help='P in {10, 100}, short timings: well under a minute')
     p.add_argument('--device', default='cpu')
-    p.add_argument('--P', type=int, nargs='+', default=None, help='population sizes (default 10 100 1000)')
+    p.add_argument('--P', type=int, nargs='+', default=None, help='population sizes (default 10 100 1000 5000)')
     p.add_argument('--seconds', type=float, default=None, help='time per measurement')
     a = p.parse_args(argv)
     if a.what == 'zoo-worker':
@@ -184,7 +184,7 @@ def main(argv=None):
         return
     if a.what == 'compile': return bench_compile(a.P or (100, 1000))
     if a.what == 'scaling': return bench_scaling(a.P[0] if a.P else (20 if a.quick else 100), a.epochs, a.n_train, a.procs)
-    Ps = a.P or ((10, 100) if a.quick else (10, 100, 1000))
+    Ps = a.P or ((10, 100) if a.quick else (10, 100, 1000, 5000))
     bench_engine(Ps, device=a.device, seconds=a.seconds or (0.5 if a.quick else 3.))
 
 # %% ../nbs/05b_bench.ipynb #905d5684

@@ -5,11 +5,12 @@
 # %% auto #0
 __all__ = ['Layer', 'LAYERS', 'ACTIVATIONS', 'INITS', 'layer_shapes', 'ZooCNN', 'layer_slices', 'n_params', 'channels_of',
            'vector_to_state_dict', 'state_dict_to_vector', 'init_params', 'population_logits', 'Population',
-           'reference_models', 'reference_step', 'reference_check', 'predictions', 'epoch_orders', 'dist_env',
-           'dist_init', 'rank_device', 'barrier', 'shard']
+           'run_chunks', 'reference_models', 'reference_step', 'reference_check', 'predictions', 'epoch_orders',
+           'dist_env', 'dist_init', 'rank_device', 'barrier', 'shard']
 
 # %% ../nbs/00b_engine.ipynb #ea749e12
 import datetime, math, os
+from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict, namedtuple
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
@@ -159,7 +160,8 @@ class Population:
                  lr:float=3e-4,  # Adam's learning rate
                  wd:float=0.,  # L2 weight decay, added to the gradient (as torch.optim.Adam does)
                  device='cpu',  # 'cpu' or 'cuda'
-                 chunk_images:int=None,  # model-images per pass; default 512 on CPU, the whole population on CUDA
+                 chunk_images:int=None,  # model-images per pass; default 256 on CPU, the whole population on CUDA
+                 workers:int=None,  # chunks run side by side, one thread each; default: torch's CPU threads (1 on CUDA)
                  betas:tuple=(0.9, 0.999),  # Adam's decay rates of the first and second moments
                  eps:float=1e-8,  # Adam's denominator term
                 ):
@@ -171,15 +173,16 @@ class Population:
         self.m, self.v, self.t = torch.zeros_like(self.params), torch.zeros_like(self.params), 0
         self.diverged = ~torch.isfinite(self.params).all(1)
         self.act, self.lr, self.wd, self.betas, self.eps = act, lr, wd, betas, eps
-        self.chunk_images = chunk_images or (512 if self.device.type == 'cpu' else None)
+        self.chunk_images = chunk_images or (256 if self.device.type == 'cpu' else None)
+        self.workers = workers or (torch.get_num_threads() if self.device.type == 'cpu' else 1)
 
     def __len__(self): return self.params.shape[0]
     def __repr__(self): return f"Population(P={len(self)}, channels={self.channels}, act={self.act!r}, device={self.device}, diverged={int(self.diverged.sum())})"
 
     def chunks(self, B:int):
-        "Slices of models processed together when each sees B images."
+        "Slices of models processed together when each sees B images: at most `chunk_images` model-images, and at least one per worker."
         P = len(self)
-        k = P if self.chunk_images is None else max(1, min(P, self.chunk_images // max(B, 1)))
+        k = P if self.chunk_images is None else max(1, min(P, self.chunk_images // max(B, 1), math.ceil(P / self.workers)))
         return [slice(i, min(i+k, P)) for i in range(0, P, k)]
 
 # %% ../nbs/00b_engine.ipynb #59999559
@@ -208,6 +211,19 @@ def _model_losses(logits, y):
     P, B, _ = logits.shape
     return F.cross_entropy(logits.reshape(P*B, -1), y.expand(P, B).reshape(-1), reduction='none').view(P, B).mean(1)
 
+# %% ../nbs/00b_engine.ipynb #f4c59180
+def run_chunks(fn,  # called with one chunk (a slice of models); its results are returned in order
+               chunks:list,  # the slices, from `Population.chunks`
+               workers:int=1,  # threads; each runs torch single-threaded
+              )->list:
+    "`[fn(c) for c in chunks]`, with up to `workers` chunks at a time on their own threads."
+    if workers < 2 or len(chunks) < 2: return [fn(c) for c in chunks]
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)               # before the threads start: they keep one thread each
+    try:
+        with ThreadPoolExecutor(min(workers, len(chunks)), thread_name_prefix='hyperrep-chunk') as ex: return list(ex.map(fn, chunks))
+    finally: torch.set_num_threads(n)
+
 # %% ../nbs/00b_engine.ipynb #2cd9d716
 @patch
 def step(self:Population,
@@ -218,13 +234,14 @@ def step(self:Population,
     "One Adam step for all P models; newly diverged models are flagged and frozen."
     g, losses, acc = torch.zeros_like(self.params), torch.empty(len(self), device=self.device), torch.empty(len(self), device=self.device)
     B = idx.shape[1] if idx is not None else len(y)
-    for c in self.chunks(B):
+    def one(c):
         wc = self.params[c].detach().requires_grad_()
         xc, yc = _batch(x, y, idx, c, self.device)
         logits = population_logits(wc, xc, self.act)
         lc = _model_losses(logits, yc)
         g[c], = torch.autograd.grad(lc.sum(), wc)
         losses[c], acc[c] = lc.detach(), (logits.detach().argmax(-1) == yc).float().mean(1)
+    run_chunks(one, self.chunks(B), self.workers)
     self.diverged |= ~(torch.isfinite(losses) & torch.isfinite(g).all(1))
     _adam(self, g)
     return losses, acc
@@ -293,10 +310,11 @@ def evaluate(self:Population,
     loss, correct = torch.zeros(P, dtype=torch.float64), torch.zeros(P, dtype=torch.int64)
     for i in range(0, len(y), bs):
         xb, yb = x[i:i+bs].to(self.device), y[i:i+bs].to(self.device)
-        for c in self.chunks(len(yb) // 8):   # forward only: chunks 8x larger than in training
+        def one(c):
             logits = population_logits(self.params[c], xb, self.act)
             loss[c] += (_model_losses(logits, yb) * len(yb)).double().cpu()
             correct[c] += (logits.argmax(-1) == yb).sum(1).cpu()
+        run_chunks(one, self.chunks(len(yb) // 8), self.workers)   # forward only: chunks 8x larger than in training
     return (loss / len(y)).float(), (correct.double() / len(y)).float()
 
 # %% ../nbs/00b_engine.ipynb #f16f7871
