@@ -4,14 +4,14 @@
 
 # %% auto #0
 __all__ = ['EXIT', 'count', 'count0', 'seed', 'positive', 'fraction', 'scale', 'device', 'check_output', 'format_table',
-           'run_zoo', 'run_train_ae', 'run_lwln', 'run_sample', 'run_reproduce', 'run_export', 'run_import', 'parser',
-           'main']
+           'say_replaced', 'run_zoo', 'run_train_ae', 'run_lwln', 'run_sample', 'run_reproduce', 'run_export',
+           'run_import', 'parser', 'main']
 
 # %% ../nbs/05a_cli.ipynb #8ebb8c8e
 import argparse, math, os, sys, tempfile, time
 from pathlib import Path
 import torch
-from .zoo import (RECIPES, make_zoo, get_recipe, Zoo, ZOO_FORMAT, BadFileError, load_checked, writer_lock, MAX_COUNT,
+from .zoo import (RECIPES, differences, make_zoo, get_recipe, Zoo, ZOO_FORMAT, BadFileError, load_checked, writer_lock, MAX_COUNT,
                              MAX_SEED, atomic_save)
 from .data import DataError
 from .engine import dist_env
@@ -91,7 +91,7 @@ def _zoo_parser(sub):
     p.add_argument('--n-train', type=count, default=None, help='train on the first N training images only')
     p.add_argument('--device', type=device, default='cpu', help="'cpu', 'cuda' or 'cuda:N'")
     p.add_argument('--quiet', action='store_true', help='no progress bar')
-    p.add_argument('--force', action='store_true', help='start over, replacing a zoo in --out made with other settings (default: resume it)')
+    p.add_argument('--force', action='store_true', help='start over: the zoo in --out is replaced once the new one is done (default: resume a zoo of the same settings)')
     p.set_defaults(run=run_zoo)
 
 # %% ../nbs/05a_cli.ipynb #c40c1118
@@ -99,18 +99,35 @@ def format_table(rows, cols):
     "A plain-text table of dicts."
     return '\n'.join([' '.join(f'{c:>8}' for c in cols)] + [' '.join(f'{r[c]:>8.4g}' if isinstance(r[c], float) else f'{r[c]:>8}' for c in cols) for r in rows])
 
+# %% ../nbs/05a_cli.ipynb #90dcfdc7
+def _settings_of(path, key:str):
+    "The settings (`key` of its dict) of the file a `--force` run is about to replace, or None when there is none."
+    if not Path(path).exists(): return None
+    d = load_checked(path, 'existing output')
+    return d.get(key) if isinstance(d, dict) else None
+
+# %% ../nbs/05a_cli.ipynb #4fdc06bd
+def say_replaced(path, old:dict, new:dict, what:str)->str:  # the line printed, or None
+    "After a `--force` run: say what it replaced in `path` (nothing when there was nothing there)."
+    if old is None: return None
+    diff = differences(old, new)
+    line = f"replaced the {what} that was in {path} ({'settings then: ' + diff if diff else 'the same settings, trained again'})"
+    print(line)
+    return line
+
 # %% ../nbs/05a_cli.ipynb #933473d2
 def run_zoo(a):
     "The `zoo` subcommand."
     recipe = get_recipe(a.recipe or a.dataset)
     if recipe.dataset != a.dataset: raise SystemExit(f"recipe {recipe.name!r} is for data set {recipe.dataset!r}, not {a.dataset!r}")
     check_output(a.out, ZOO_FORMAT, force=True)                                    # a zoo there is resumed (or replaced with --force)
-    t = time.time()
+    old, t = _settings_of(a.out, 'config') if a.force else None, time.time()
     zoo = make_zoo(recipe, a.models, a.epochs, out=a.out, seed0=a.seed0, root=a.root, n_train=a.n_train, device=a.device, progress=not a.quiet,
                    restart=a.force)
     if zoo.diverged.all(): raise ValueError(f"all {zoo.n_models} models diverged (NaN or inf loss), saved as such to {a.out}: "
                                             "the recipe's learning rate or the initial weights are unusable")
     if dist_env()[0] > 0: return                                                   # under torchrun, rank 0 speaks for all
+    say_replaced(a.out, old, _settings_of(a.out, 'config'), 'zoo')
     print(f"{zoo}  saved to {a.out}  ({time.time() - t:.1f} s in this run)")
     print('test accuracy over the models, per epoch:')
     print(format_table(zoo.accuracy_table(), ['epoch', 'mean', 'std', 'min', 'max']))
@@ -127,7 +144,7 @@ def _ae_args(p):
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.add_argument('--no-align', action='store_true', help='keep the neurons in the order training left them (no weight matching)')
     p.add_argument('--target', default='input', choices=('input', 'view'), help="reconstruct the un-augmented input (ours) or each augmented view (the paper's)")
-    p.add_argument('--force', action='store_true', help='start over, replacing autoencoders in --out trained with other settings (default: resume)')
+    p.add_argument('--force', action='store_true', help='start over: autoencoders in --out are replaced once the new ones are done (default: resume those of the same settings)')
 
 # %% ../nbs/05a_cli.ipynb #9f15246c
 def _ae_parsers(sub):
@@ -151,12 +168,13 @@ def _data_source(a): return dict(zoo=str(Path(a.zoo).resolve()), window=list(a.w
 def run_train_ae(a):
     "The `train-ae` subcommand."
     check_output(a.out, AE_FORMAT, force=True, inputs=[a.zoo])                     # an autoencoder there is resumed (or replaced with --force)
-    zoo = Zoo.load(a.zoo)
+    zoo, old = Zoo.load(a.zoo), _settings_of(a.out, 'run') if a.force else None
     data = zoo_dataset(zoo, epochs=tuple(a.window))
     if not a.no_align: data = align_data(data)
     with writer_lock(a.out): ae, info = train_ae(data, _config(a), lwln=not a.no_lwln, out=a.out, seed=a.seed, device=a.device, progress=not a.quiet, target=a.target,
                         source=_data_source(a), restart=a.force)
     r = reconstruction_report(ae, data, zoo.recipe, device=a.device)
+    say_replaced(a.out, old, _settings_of(a.out, 'run'), 'autoencoder')
     print(f"saved {a.out}: best validation reconstruction loss {info['best_val']:.4f}")
     print(f"test split ({r['n']} checkpoints): original accuracy {r['acc_orig'].mean():.3f}, reconstructed {r['acc_rec'].mean():.3f} "
           f"({r['ratio']:.0%}); per-layer R^2 " + ' '.join(f'{v:.2f}' for v in r['r2'].tolist()))

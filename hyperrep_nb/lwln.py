@@ -8,13 +8,13 @@ __all__ = ['layer_parts', 'layer_sigmas', 'param_layers', 'lwln_loss', 'layer_r2
            'reconstruction_report', 'plot_lwln', 'lwln_experiment']
 
 # %% ../nbs/03_lwln.ipynb #f61adf17
-import functools, hashlib, math, time
+import functools, hashlib, math, os, time
 from pathlib import Path
 from dataclasses import asdict
 import torch
 from tqdm.auto import tqdm
 from .engine import LAYERS, layer_slices, n_params, channels_of, Population, population_logits, predictions, dist_env, dist_init, rank_device, shard
-from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked, BadFileError, differences, check_number, MAX_COUNT
+from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked, BadFileError, differences, check_number, MAX_COUNT, staged_path
 from .data import load_dataset
 from .tokenize import WeightData, zoo_dataset, align_data, Augment
 from .autoencoder import AEConfig, HyperAE, nt_xent, ae_state, ae_from_state, reconstruct, AE_FORMAT
@@ -162,7 +162,7 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
              stop_after:int=None,  # stop once this many epochs are done (the run resumes from `out` later)
              source:dict=None,  # where the data came from (e.g. zoo file and window), kept in the file for later use
              images:torch.Tensor=None,  # training images [n, C, 28, 28] for the behavioural term (default: the recipe's training split)
-             restart:bool=False,  # start over, replacing an autoencoder in `out` trained with these or other settings (default: resume it)
+             restart:bool=False,  # start over, replacing an autoencoder in `out` trained with these or other settings once done (default: resume it)
             )->tuple:  # (best HyperAE, info dict)
     "Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation loss; under torchrun, with DDP."
     c, w_tr, channels = config, data.w['train'], channels_of(data.w['train'].shape[1])
@@ -177,7 +177,15 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     sigma = layer_sigmas(w_tr)
     run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr), n_val=len(data.w['val']),
                target=target, aligned=data.ref is not None, augment=asdict(augment), data=fingerprint(w_tr))
-    st = _saved_run(out, run, restart)
+    target = out
+    if out and restart and Path(out).exists():                       # start over beside it: the old autoencoder stays until done
+        _saved_run(out, run, True)                                   # never replace a file of another kind
+        out = staged_path(target)
+        try: st = _saved_run(out, run, False)                        # an interrupted start-over: resumed
+        except BadFileError:                                         # our own side file, of other settings: dropped
+            if rank == 0: Path(out).unlink(missing_ok=True)
+            st = None
+    else: st = _saved_run(out, run, restart)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         ae = HyperAE(c, channels).to(device)
@@ -219,7 +227,9 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
                                dict(model=ae.state_dict(), opt=opt.state_dict(), rng=torch.get_rng_state(), gen=gen.get_state())), out)
     if best_state is not None: ae.load_state_dict(best_state)
     info = dict(sigma=sigma, lwln=lwln, history=hist, best_val=best, recipe=data.recipe, ref=data.ref)
-    if out and rank == 0 and end == c.epochs: atomic_save(_ae_file(ae, best_state, sigma, data.ref, source, run, hist, best, c.epochs, None), out)
+    if out and rank == 0 and end == c.epochs:
+        atomic_save(_ae_file(ae, best_state, sigma, data.ref, source, run, hist, best, c.epochs, None), out)
+        if out != target: os.replace(out, target)                    # done: the new autoencoder replaces the old
     return ae.eval(), info
 
 

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'MAX_COUNT', 'MAX_SEED', 'Recipe', 'get_recipe', 'BadFileError',
            'ZooFileError', 'atomic_save', 'atomic_json', 'atomic_text', 'load_checked', 'read_zoo_file', 'read_json',
-           'differences', 'BusyError', 'writer_lock', 'Zoo', 'shard_file', 'drop_stale_shards', 'check_number',
-           'make_zoo', 'plot_zoo']
+           'differences', 'BusyError', 'writer_lock', 'staged_path', 'Zoo', 'shard_file', 'drop_stale_shards',
+           'check_number', 'make_zoo', 'plot_zoo']
 
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
 import hashlib, io, json, math, os, re, tempfile, time
@@ -196,6 +196,12 @@ def writer_lock(path,  # the output, a file or a folder
         del _HELD[path]
         f.close()                                                                  # closing releases the lock
 
+# %% ../nbs/00_zoo.ipynb #15e4b2dd
+def staged_path(out)->Path:
+    "The side file `.NAME.new` where a run that starts over on top of the file `out` keeps its progress until it is done."
+    out = Path(out)
+    return out.with_name(f'.{out.name}.new')
+
 # %% ../nbs/00_zoo.ipynb #cb1c7295
 @dataclass
 class Zoo:
@@ -273,8 +279,14 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
     "Train the models of `seeds` (from `init` [P, N] or their seeds' init) in one process, saving to `out` each epoch: the zoo dict."
     xtr, ytr = (t[:n_train] for t in data.train) if n_train else data.train
     epochs, n_models = config['epochs'], len(seeds)
+    target = out
     with writer_lock(out, every_rank=True) if out else nullcontext():             # one writer per zoo (or shard) file
-        d = _resume(out, config, r, restart)
+        if out and restart and Path(out).exists():                                 # start over beside it: the old zoo stays until done
+            read_zoo_file(out)                                                     # never replace a file of another kind
+            out = staged_path(target)
+            try: d = _resume(out, config, r)                                       # an interrupted start-over: resumed
+            except ZooFileError: Path(out).unlink(); d = None                      # our own side file, of other settings: dropped
+        else: d = _resume(out, config, r, restart)
         fresh = d is None
         if fresh:
             w0 = init if init is not None else torch.stack([init_params(int(s), r.init, r.channels) for s in seeds])   # [P, N]
@@ -291,7 +303,8 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
         bar = tqdm(total=epochs * n_models, initial=d['epochs_done'] * n_models, unit='model-epoch',
                    desc=f"zoo {r.name} P={n_models}", disable=not progress)
         t0 = time.time() - d['seconds']
-        if out and fresh: atomic_save(d, out); _write_manifest(out, d, d['seconds'])   # a resumed file holds this state already
+        manifest = lambda: _write_manifest(out, d, d['seconds']) if out == target else None   # a side file has none
+        if out and fresh: atomic_save(d, out); manifest()                          # a resumed file holds this state already
         for e in range(d['epochs_done'] + 1, epochs + 1):
             done = [0]
             def tick(frac):
@@ -303,8 +316,9 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
             d.update(diverged=pop.diverged.cpu(), epochs_done=e, seconds=time.time() - t0,
                      adam=dict(m=pop.m.cpu(), v=pop.v.cpu(), t=pop.t))
             bar.set_postfix(test_acc=f"{new['test_acc'].mean():.3f}")
-            if out: atomic_save(d, out); _write_manifest(out, d, d['seconds'])
+            if out: atomic_save(d, out); manifest()
         bar.close()
+        if out != target: os.replace(out, target); _write_manifest(target, d, d['seconds'])   # done: the new zoo replaces the old
     return d
 
 # %% ../nbs/00_zoo.ipynb #68f6e020
@@ -377,7 +391,7 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
              device='cpu',  # 'cpu' or 'cuda'
              progress:bool=True,  # show a progress bar (models x epochs)
              init:torch.Tensor=None,  # start from these weights [P, N] (e.g. sampled or pre-trained) instead of the recipe's init
-             restart:bool=False,  # start over, replacing a zoo in `out` made with these or other settings (default: resume it)
+             restart:bool=False,  # start over, replacing a zoo in `out` made with these or other settings once done (default: resume it)
              **kw,  # passed on to `Population` (e.g. chunk_images)
             )->Zoo:
     "Train a zoo of `n_models` CNNs for `epochs` epochs, keeping every epoch's checkpoint and metrics; under torchrun, sharded."

@@ -137,6 +137,22 @@ def test_force_starts_over_only_on_a_file_of_the_same_kind(tmp_path):
     r = hyperrep('zoo', '--models', '4', '--epochs', '1', '--quiet', '--force', '--out', tmp_path/'note.pt')
     ft.test_eq(r.returncode, 3); ft.test_eq((tmp_path/'note.pt').read_bytes(), b'mine')
 
+def test_force_keeps_the_old_file_until_the_new_one_is_done(tmp_path):
+    "--force over a finished zoo, killed midway: the old zoo is intact; the same command again resumes and says what it replaced (#21)."
+    z, side = tmp_path/'z.pt', tmp_path/'.z.pt.new'
+    assert hyperrep('zoo', '--models', '3', '--epochs', '2', '--n-train', '300', '--quiet', '--out', z).returncode == 0
+    before, exe = digest(z), Path(sys.executable).parent/'hyperrep'
+    args = [str(exe), 'zoo', '--models', '3', '--epochs', '30', '--n-train', '300', '--seed0', '9', '--quiet', '--force', '--out', str(z)]
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    t0 = time.time()
+    while not side.exists() and p.poll() is None and time.time() - t0 < 120: time.sleep(0.02)
+    p.kill(); p.wait()
+    assert side.exists(), 'the start-over saved its progress beside the zoo'
+    ft.test_eq(digest(z), before)                                                     # killed: the finished zoo is intact
+    r = hyperrep(*args[1:])
+    assert r.returncode == 0 and 'replaced the zoo that was in' in r.stdout and 'seed0: file 1, asked 9' in r.stdout, (r.stdout, r.stderr)
+    ft.test_eq((torch.load(z, weights_only=True)['config']['seed0'], side.exists()), (9, False))
+
 def test_closed_stdout_is_not_an_error(d, tmp_path):
     "`hyperrep ... | true`: the reader is gone before the first line; the command still saves its file and exits 0."
     exe = Path(sys.executable).parent/'hyperrep'
