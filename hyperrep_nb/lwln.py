@@ -171,6 +171,8 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     check_number('lr', c.lr, 0)
     rank, world = dist_init(device); device = rank_device(device)
     if c.batch_size % world: raise ValueError(f"batch size {c.batch_size} is not divisible by {world} processes")
+    if len(w_tr) < 2 * world:                                                   # the projection head's BatchNorm needs two rows
+        raise ValueError(f"{len(w_tr)} training checkpoints for {world} process(es): every process needs at least two per batch")
     if target not in ('input', 'view'): raise ValueError(f"target must be 'input' or 'view', not {target!r}")
     if c.behaviour and images is None: images = load_dataset(data.recipe.dataset).train[0]
     act, x_val = data.recipe.act, (images[:256].to(device) if c.behaviour else None)   # validation probe: fixed training images
@@ -203,7 +205,6 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
         bar = tqdm(range(e0, end), initial=e0, total=c.epochs, desc=f"AE {'LWLN' if lwln else 'MSE'}", disable=not progress or rank > 0)
         n_batches = max(1, len(w_tr) // c.batch_size)
         net = torch.nn.parallel.DistributedDataParallel(ae) if world > 1 else ae      # averages the gradients of all processes
-        mine = shard(c.batch_size, rank, world)                                       # this process's rows of every batch
         for e in bar:
             ae.train()
             perm = torch.randperm(len(w_tr), generator=gen)
@@ -211,8 +212,9 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
             for b in range(n_batches):
                 for g in opt.param_groups: g['lr'] = c.lr * _lr_factor(c, e + b / n_batches)
                 w = w_tr[perm[b*c.batch_size:(b+1)*c.batch_size]]                         # [B, N], the same in every process
+                w = w[:len(w) - len(w) % world]                                   # a split smaller than the batch: equal shares
                 loss, parts = _batch_loss(net, w, gen, c=c, augment=augment, target=target, sigma=sigma_dev, images=images,
-                                          act=act, rows=mine, rank=rank, world=world, device=device)
+                                          act=act, rows=shard(len(w), rank, world), rank=rank, world=world, device=device)
                 opt.zero_grad(); loss.backward()
                 torch.nn.utils.clip_grad_norm_(ae.parameters(), c.grad_clip); opt.step()
                 for k, v in parts.items(): tot[k] += v.item() / n_batches

@@ -104,3 +104,13 @@ def test_reproduce_under_torchrun(tmp_path):
     c = REPRO_PRESETS['tiny']
     single = make_zoo('digits', c.zoo_models, c.zoo_epochs, n_train=c.zoo_n_train, progress=False)
     ft.test_eq(load(out/'digits/zoo.pt')['weights'], single.weights)              # the sharded zoo is the single-process one
+
+def test_ddp_autoencoder_on_a_split_smaller_than_the_batch(tmp_path):
+    "`train-ae` under torchrun on a training split smaller than the batch (#21: one rank died in gloo, the other raised)."
+    zoo = tmp_path/'zoo.pt'
+    r = hyperrep('zoo', '--models', '6', '--epochs', '3', '--n-train', '300', '--quiet', '--out', zoo); assert r.returncode == 0, r.stderr
+    r = torchrun('train-ae', '--zoo', zoo, '--preset', 'tiny', '--window', '1', '3', '--epochs', '2', '--quiet', '--out', tmp_path/'ae.pt')
+    assert r.returncode == 0 and 'Traceback' not in r.stderr, r.stderr[-2000:]
+    d = load(tmp_path/'ae.pt')
+    assert d['run']['n_train'] < d['run']['config']['batch_size'], d['run']['n_train']   # the case: fewer checkpoints than the batch
+    ft.test_eq(d['epochs_done'], 2)
