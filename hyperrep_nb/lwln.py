@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['layer_parts', 'layer_sigmas', 'param_layers', 'lwln_loss', 'layer_r2', 'behaviour_loss', 'validate', 'gather_rows',
-           'mean_over_ranks', 'train_ae', 'load_ae', 'fingerprint', 'check_compatible', 'error_iou',
+           'mean_over_ranks', 'train_ae', 'check_ae_file', 'load_ae', 'fingerprint', 'check_compatible', 'error_iou',
            'reconstruction_report', 'plot_lwln', 'lwln_experiment']
 
 # %% ../nbs/03_lwln.ipynb #f61adf17
 import functools, hashlib, math, os, time
 from pathlib import Path
-from dataclasses import asdict
+from dataclasses import asdict, fields
 import torch
 from tqdm.auto import tqdm
 from .engine import LAYERS, layer_slices, n_params, channels_of, Population, population_logits, predictions, dist_env, dist_init, rank_device, shard
@@ -108,6 +108,7 @@ def _saved_run(out,  # the autoencoder file to resume (None: nothing to resume)
     st = load_checked(out, 'autoencoder') if out and Path(out).exists() else None
     if st is not None and (not isinstance(st, dict) or st.get('format') != AE_FORMAT):
         raise BadFileError(f"{out} is not a hyperrep_nb autoencoder file: choose another output")
+    if st is not None and not restart: check_ae_file(st, out)         # a damaged one is not resumed
     if restart: return None
     if st is not None and st.get('run') != run:
         raise BadFileError(f"{out} holds an autoencoder trained with other settings ({differences(st.get('run') or {}, run)}): "
@@ -235,13 +236,34 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     return ae.eval(), info
 
 
+# %% ../nbs/03_lwln.ipynb #f8b2a261
+def check_ae_file(d, path)->dict:  # d, when it passes
+    "Refuse, with one `BadFileError` naming the file and the field, an autoencoder file's dict that `train_ae` did not write."
+    bad = lambda why: BadFileError(f"{path} is not a usable autoencoder file: {why}")
+    if not isinstance(d, dict) or d.get('format') != AE_FORMAT: raise BadFileError(f"{path} is not a hyperrep_nb autoencoder file")
+    for k, t in dict(config=dict, channels=int, state_dict=dict, sigma=torch.Tensor, run=dict, history=list, epochs_done=int).items():
+        if not isinstance(d.get(k), t): raise bad(f"field {k!r} is missing or not a {t.__name__}")
+    for name, have, cls in (('config', d['config'], AEConfig), ('run.recipe', d['run'].get('recipe'), Recipe)):
+        if not isinstance(have, dict) or set(have) != {f.name for f in fields(cls)}:
+            raise bad(f"{name} has other fields than {cls.__name__} (this version's): {sorted(set(have or {}) ^ {f.name for f in fields(cls)})}")
+    if not isinstance(d['run'].get('lwln'), bool): raise bad("run.lwln is missing")
+    if d['channels'] not in (1, 3): raise bad(f"channels is {d['channels']}, not 1 or 3")
+    if d['sigma'].shape != (len(LAYERS),) or not (torch.isfinite(d['sigma']).all() and (d['sigma'] > 0).all()):
+        raise bad(f"sigma must be {len(LAYERS)} positive finite numbers, got shape {list(d['sigma'].shape)}")
+    for k, v in d['state_dict'].items():
+        if not isinstance(v, torch.Tensor) or not torch.isfinite(v).all(): raise bad(f"state_dict[{k!r}] is not a finite tensor")
+    try:                                                              # shapes and heads: the net must build, load and run
+        ae = ae_from_state(d)
+        with torch.no_grad(): ae(torch.zeros(2, n_params(d['channels'])))
+    except Exception as e: raise bad(f"its config and state_dict do not make a working autoencoder ({str(e).splitlines()[0][:120]})") from None
+    return d
+
 # %% ../nbs/03_lwln.ipynb #97a96405
 def load_ae(path,  # a file written by `train_ae`
             device='cpu',  # where to put the autoencoder
            )->tuple:  # (HyperAE in eval mode, info dict as `train_ae` returns it)
     "A trained autoencoder and its info (sigma, run config, history) from a file written by `train_ae`."
-    d = load_checked(path, 'autoencoder')
-    if not isinstance(d, dict) or 'run' not in d: raise BadFileError(f"{path} is not a hyperrep_nb autoencoder file")
+    d = check_ae_file(load_checked(path, 'autoencoder'), path)
     ae = ae_from_state(d, device)
     return ae, dict(sigma=d['sigma'], ref=d.get('ref'), source=d.get('source'), lwln=d['run']['lwln'], history=d['history'], best_val=d['best_val'],
                     recipe=Recipe(**d['run']['recipe']), run=d['run'], epochs_done=d['epochs_done'])

@@ -23,11 +23,24 @@ def d(tmp_path_factory):
     z['recipe'] = dict(z['recipe'], channels=3, name='rgb'); z['weights'] = torch.zeros(*z['weights'].shape[:2], 2864)
     torch.save(z, d/'rgb.pt')
     (d/'cut_ae.pt').write_bytes((d/'ae.pt').read_bytes()[:2000])
+    for name, edit in AE_EDITS.items():                                               # hand-edited or other-version autoencoders
+        a = torch.load(d/'ae.pt', weights_only=True); edit(a); torch.save(a, d/f'ae_{name}.pt')
     (d/'afile').write_text('not a folder')
     return d
 
+AE_EDITS = dict(heads=lambda a: a['config'].update(n_heads=3), shape=lambda a: a['state_dict'].update(comp=torch.zeros(3, 3)),
+                nolwln=lambda a: a['run'].pop('lwln'), extra=lambda a: a['config'].update(extra=1), nosigma=lambda a: a.pop('sigma'),
+                recipe=lambda a: a['run']['recipe'].update(foo=1))
+
 # (name, arguments with {d} for the folder, exit code, a piece of the one-line message)
 CASES = [
+    ('sample: AE with 3 heads of 32 dims', 'sample --ae {d}/ae_heads.pt -n 4 --out {d}/x.pt', 3, 'do not make a working autoencoder'),
+    ('sample: AE tensor of wrong shape', 'sample --ae {d}/ae_shape.pt -n 4 --out {d}/x.pt',   3, 'do not make a working autoencoder'),
+    ('sample: AE without run.lwln',   'sample --ae {d}/ae_nolwln.pt -n 4 --out {d}/x.pt',    3, 'run.lwln is missing'),
+    ('sample: AE config extra key',   'sample --ae {d}/ae_extra.pt -n 4 --out {d}/x.pt',     3, "other fields than AEConfig"),
+    ('sample: AE without sigma',      'sample --ae {d}/ae_nosigma.pt -n 4 --out {d}/x.pt',   3, "field 'sigma' is missing"),
+    ('sample: AE recipe extra key',   'sample --ae {d}/ae_recipe.pt -n 4 --out {d}/x.pt',    3, 'run.recipe has other fields'),
+    ('train-ae: resume a damaged AE', 'train-ae --zoo {d}/zoo.pt --preset tiny --window 1 3 --out {d}/ae_heads.pt', 3, 'do not make a working autoencoder'),
     ('zoo: no models',            'zoo --models 0 --out {d}/x.pt',                       2, 'in [1, '),
     ('zoo: negative epochs',      'zoo --epochs -2 --out {d}/x.pt',                      2, 'in [1, '),
     ('zoo: zero training images', 'zoo --n-train 0 --out {d}/x.pt',                      2, 'in [1, '),
