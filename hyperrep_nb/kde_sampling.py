@@ -15,9 +15,9 @@ import math, time
 from collections import OrderedDict
 from dataclasses import dataclass
 import torch
-from .engine import population_logits, vector_to_state_dict, state_dict_to_vector, Population, predictions, STATE_KEYS
+from .engine import population_logits, vector_to_state_dict, state_dict_to_vector, Population, predictions, STATE_KEYS, n_params
 from .data import ImageData
-from .zoo import Zoo, Recipe, atomic_save, load_checked, BadFileError, check_number, MAX_COUNT
+from .zoo import Zoo, Recipe, atomic_save, load_checked, BadFileError, check_number, check_memory, MAX_COUNT
 from .tokenize import zoo_dataset, align_neurons
 from .autoencoder import HyperAE
 from .lwln import error_iou
@@ -171,6 +171,7 @@ def sample_models(ae:HyperAE,  # a trained autoencoder
                  )->tuple:  # (weights [n, N], latents [n, D])
     "n new models decoded from the sampler's latents."
     check_number('n', n, 1, MAX_COUNT, integer=True)
+    check_memory(n * (4 * 4 * n_params(ae.channels) + 4096), f"{n} sampled models")   # weights, decoder activations, error sets
     z = sampler.sample(n, seed)
     w = decode(ae, z)
     if not torch.isfinite(w).all(): raise ValueError("the decoder produced NaN or inf weights: the autoencoder is broken")

@@ -6,7 +6,7 @@
 __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'MAX_COUNT', 'MAX_SEED', 'Recipe', 'get_recipe', 'BadFileError',
            'ZooFileError', 'atomic_save', 'atomic_json', 'atomic_text', 'load_checked', 'read_zoo_file', 'read_json',
            'differences', 'BusyError', 'writer_lock', 'staged_path', 'Zoo', 'shard_file', 'drop_stale_shards',
-           'check_number', 'make_zoo', 'plot_zoo']
+           'check_number', 'available_memory', 'check_memory', 'make_zoo', 'plot_zoo']
 
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
 import hashlib, io, json, math, os, re, tempfile, time
@@ -379,6 +379,22 @@ def check_number(name:str,  # the argument's name, for the message
         raise ValueError(f"{name} must be {f'at least {lo}' if hi is None else f'at most {hi}' if lo is None else f'in [{lo}, {hi}]'}, not {v}")
     return v
 
+# %% ../nbs/00_zoo.ipynb #576979ae
+def available_memory(device='cpu')->int:  # bytes, or None where unknown
+    "Memory available for new allocations: Linux's MemAvailable for the CPU, the free memory of a CUDA device."
+    if torch.device(device).type == 'cuda': return torch.cuda.mem_get_info(torch.device(device))[0]
+    try: return next(int(l.split()[1]) * 1024 for l in Path('/proc/meminfo').read_text().splitlines() if l.startswith('MemAvailable:'))
+    except (OSError, StopIteration, ValueError, IndexError): return None
+
+# %% ../nbs/00_zoo.ipynb #6e7cfb2e
+def check_memory(nbytes:int,  # the run's estimated peak memory
+                 what:str,  # what needs it, for the message
+                 device='cpu'):
+    "Refuse, in one line and before any work, a run whose estimated memory exceeds what is available."
+    have = available_memory(device)
+    if have is not None and nbytes > have:
+        raise ValueError(f"{what} would need about {nbytes / 2**30:.1f} GiB of memory, {have / 2**30:.1f} GiB are available: make it smaller")
+
 # %% ../nbs/00_zoo.ipynb #eb40227f
 def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
              n_models:int,  # population size P
@@ -403,6 +419,8 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     data = data or load_dataset(r.dataset, root)
     if data.channels != r.channels: raise ValueError(f"recipe {r.name!r} needs {r.channels}-channel images, data has {data.channels}")
     if init is not None: _check_init(init, n_models, r.channels)
+    check_memory(3 * 4 * n_models * (epochs + 1) * n_params(r.channels),                # every checkpoint, the copy each epoch's
+                 f"a zoo of {n_models} models x {epochs + 1} checkpoints")                   # concatenation and save make: 3x
     config = _zoo_config(r, n_models, epochs, seed0, n_train, init)
     seeds = torch.arange(seed0, seed0 + n_models)
     rank, world = dist_init(device)

@@ -41,6 +41,7 @@ CASES = [
     ('sample: AE without sigma',      'sample --ae {d}/ae_nosigma.pt -n 4 --out {d}/x.pt',   3, "field 'sigma' is missing"),
     ('sample: AE recipe extra key',   'sample --ae {d}/ae_recipe.pt -n 4 --out {d}/x.pt',    3, 'run.recipe has other fields'),
     ('train-ae: resume a damaged AE', 'train-ae --zoo {d}/zoo.pt --preset tiny --window 1 3 --out {d}/ae_heads.pt', 3, 'do not make a working autoencoder'),
+    ('zoo: more than memory holds', 'zoo --models 1000000 --epochs 1000 --out {d}/x.pt',  2, 'GiB are available'),
     ('zoo: no models',            'zoo --models 0 --out {d}/x.pt',                       2, 'in [1, '),
     ('zoo: negative epochs',      'zoo --epochs -2 --out {d}/x.pt',                      2, 'in [1, '),
     ('zoo: zero training images', 'zoo --n-train 0 --out {d}/x.pt',                      2, 'in [1, '),
