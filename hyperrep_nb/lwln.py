@@ -180,10 +180,10 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     sigma = layer_sigmas(w_tr)
     run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr), n_val=len(data.w['val']),
                target=target, aligned=data.ref is not None, augment=asdict(augment), data=fingerprint(w_tr))
-    target = out
+    final = out                                                      # the file the caller asked for
     if out and restart and Path(out).exists():                       # start over beside it: the old autoencoder stays until done
         _saved_run(out, run, True)                                   # never replace a file of another kind
-        out = staged_path(target)
+        out = staged_path(final)
         try: st = _saved_run(out, run, False)                        # an interrupted start-over: resumed
         except BadFileError:                                         # our own side file, of other settings: dropped
             if rank == 0: Path(out).unlink(missing_ok=True)
@@ -232,7 +232,7 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     info = dict(sigma=sigma, lwln=lwln, history=hist, best_val=best, recipe=data.recipe, ref=data.ref)
     if out and rank == 0 and end == c.epochs:
         atomic_save(_ae_file(ae, best_state, sigma, data.ref, source, run, hist, best, c.epochs, None), out)
-        if out != target: os.replace(out, target)                    # done: the new autoencoder replaces the old
+        if out != final: os.replace(out, final)                      # done: the new autoencoder replaces the old
     return ae.eval(), info
 
 
