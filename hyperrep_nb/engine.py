@@ -25,7 +25,8 @@ LAYERS = (                                   # the zoo CNN of the paper, in flat
     Layer('fc1', 20, None, False, 1),        # in: conv3's 4 x 3 x 3 outputs, flattened channel-major
     Layer('fc2', 10, None, False, 1),        # the 10 logits
 )
-ACTIVATIONS = {'tanh': nn.Tanh, 'gelu': nn.GELU}
+ACTIVATIONS = {'tanh': nn.Tanh, 'gelu': nn.GELU, 'relu': nn.ReLU, 'sigmoid': nn.Sigmoid,   # those of our recipes and of
+               'leakyrelu': nn.LeakyReLU, 'silu': nn.SiLU}                    # the ModelZoos zoos, PyTorch's defaults
 
 # %% ../nbs/00b_engine.ipynb #c20c8e0b
 def layer_shapes(channels:int=1,  # input channels: 1 (grey) or 3 (colour)
@@ -43,7 +44,7 @@ class ZooCNN(nn.Module):
     "The zoo CNN of the paper, built from `LAYERS`: conv-pool-act x2, conv-act, linear-act, linear (28x28 input)."
     def __init__(self,
                  channels:int=1,  # input channels
-                 act:str='tanh',  # activation: 'tanh' or 'gelu'
+                 act:str='tanh',  # activation: a key of `ACTIVATIONS`
                 ):
         super().__init__()
         if act not in ACTIVATIONS: raise ValueError(f"unknown activation {act!r}: choose one of {list(ACTIVATIONS)}")
@@ -134,7 +135,7 @@ def _unflatten(w, channels):
 # %% ../nbs/00b_engine.ipynb #a87838f0
 def population_logits(w:torch.Tensor,  # flat parameters [P, N]
                       x:torch.Tensor,  # images: one batch for all [B, C, 28, 28], or one per model [P, B, C, 28, 28]
-                      act:str='tanh',  # activation: 'tanh' or 'gelu'
+                      act:str='tanh',  # activation: a key of `ACTIVATIONS`
                      )->torch.Tensor:  # logits [P, B, 10]
     "Logits of all P models at once."
     P, C, B = w.shape[0], channels_of(w.shape[1]), x.shape[-4]
@@ -153,6 +154,8 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
     return torch.baddbmm(b5, h, W5.mT)                                           # [P, B, 10]
 
 # %% ../nbs/00b_engine.ipynb #06cd55c0
+THREAD_MIN_IMAGES = 4096   # model-images per pass below which threads cost more than they gain (see `run_chunks`)
+
 class Population:
     "P zoo CNNs as one stacked parameter tensor [P, N], trained and evaluated all at once."
     def __init__(self, params:torch.Tensor,  # flat parameters [P, N]
@@ -180,10 +183,15 @@ class Population:
     def __repr__(self): return f"Population(P={len(self)}, channels={self.channels}, act={self.act!r}, device={self.device}, diverged={int(self.diverged.sum())})"
 
     def chunks(self, B:int):
-        "Slices of models processed together when each sees B images: at most `chunk_images` model-images, and at least one per worker."
+        "Slices of models processed together when each sees B images: at most `chunk_images` model-images, one per worker at least."
         P = len(self)
-        k = P if self.chunk_images is None else max(1, min(P, self.chunk_images // max(B, 1), math.ceil(P / self.workers)))
+        k = P if self.chunk_images is None else max(1, min(P, self.chunk_images // max(B, 1)))
+        if P * B >= THREAD_MIN_IMAGES: k = min(k, math.ceil(P / self.workers))    # a pass big enough to be threaded
         return [slice(i, min(i+k, P)) for i in range(0, P, k)]
+
+    def threads(self, B:int)->int:
+        "Threads a pass of B images per model runs on: `workers` for passes of at least `THREAD_MIN_IMAGES` model-images, else 1."
+        return self.workers if len(self) * B >= THREAD_MIN_IMAGES else 1
 
 # %% ../nbs/00b_engine.ipynb #59999559
 @torch.no_grad()
@@ -212,8 +220,6 @@ def _model_losses(logits, y):
     return F.cross_entropy(logits.reshape(P*B, -1), y.expand(P, B).reshape(-1), reduction='none').view(P, B).mean(1)
 
 # %% ../nbs/00b_engine.ipynb #f4c59180
-THREAD_MIN_IMAGES = 4096   # model-images per pass below which threads cost more than they gain
-
 def run_chunks(fn,  # called with one chunk (a slice of models); its results are returned in order
                chunks:list,  # the slices, from `Population.chunks`
                workers:int=1,  # threads; each runs torch single-threaded
@@ -243,7 +249,7 @@ def step(self:Population,
         lc = _model_losses(logits, yc)
         g[c], = torch.autograd.grad(lc.sum(), wc)
         losses[c], acc[c] = lc.detach(), (logits.detach().argmax(-1) == yc).float().mean(1)
-    run_chunks(one, self.chunks(B), self.workers if len(self) * B >= THREAD_MIN_IMAGES else 1)
+    run_chunks(one, self.chunks(B), self.threads(B))
     self.diverged |= ~(torch.isfinite(losses) & torch.isfinite(g).all(1))
     _adam(self, g)
     return losses, acc
@@ -316,7 +322,7 @@ def evaluate(self:Population,
             logits = population_logits(self.params[c], xb, self.act)
             loss[c] += (_model_losses(logits, yb) * len(yb)).double().cpu()
             correct[c] += (logits.argmax(-1) == yb).sum(1).cpu()
-        run_chunks(one, self.chunks(len(yb) // 8), self.workers if P * len(yb) >= THREAD_MIN_IMAGES else 1)   # 8x larger chunks
+        run_chunks(one, self.chunks(len(yb) // 8), self.threads(len(yb)))   # forward only: chunks 8x larger
     return (loss / len(y)).float(), (correct.double() / len(y)).float()
 
 # %% ../nbs/00b_engine.ipynb #f16f7871
