@@ -6,9 +6,9 @@
 __all__ = ['METHODS', 'POP_FORMAT', 'MODELZOOS_KEYS', 'QUANTILES', 'embed', 'decode', 'training_weights', 'training_anchors',
            'bandwidths', 'KDESampler', 'UniformSampler', 'CorrelatedKDESampler', 'GaussianMixtureSampler',
            'top_anchors', 'make_sampler', 'sample_models', 'save_population', 'load_population', 'to_state_dicts',
-           'select_models', 'nearest_other', 'Yardstick', 'yardstick', 'memorization', 'quantiles', 'ensemble_acc',
-           'noise_population', 'average_population', 'gauss_population', 'pca_population', 'noise_front', 'front_at',
-           'plot_latent', 'plot_accuracies', 'plot_front']
+           'select_models', 'nearest_other', 'Yardstick', 'yardstick', 'memorization', 'quantiles', 'memorization_zeng',
+           'ensemble_acc', 'noise_population', 'average_population', 'gauss_population', 'pca_population',
+           'noise_front', 'front_at', 'plot_latent', 'plot_accuracies', 'plot_front']
 
 # %% ../nbs/04_kde_sampling.ipynb #04000003
 import math, time
@@ -297,6 +297,24 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 def quantiles(m:dict)->dict:
     "Per-model measures {name: [P]} summarised as quantiles {name: {'0.05': ..., '0.5': ..., '0.95': ...}}."
     return {k: {str(q): round(v.float().quantile(q).item(), 4) for q in QUANTILES} for k, v in m.items()}
+
+# %% ../nbs/04_kde_sampling.ipynb #41d59823
+@torch.no_grad()
+def memorization_zeng(w:torch.Tensor,  # the models to judge [P, N]
+                      w_ref:torch.Tensor,  # their reference [M, N]: the reconstructions of the last-epoch training models
+                      test:tuple,  # (test images, labels)
+                      act:str='tanh',  # the zoo's activation
+                      exclude_self:bool=False,  # w is w_ref: each row skips itself
+                      device='cpu',
+                     )->dict:  # per model [P]: acc, nn_dist (raw L2), max_iou
+    "Epoch-0 accuracy, nearest raw L2 distance and max error-set IoU against `w_ref`, as Zeng et al.'s code computes them."
+    e, f = ((predictions(v, test[0], act, device) != test[1]).float() for v in (w, w_ref))   # [P, n], [M, n]
+    iou = error_iou(e, f).masked_fill((e.sum(1, keepdim=True) == 0) & (f.sum(1) == 0), 0.)    # [P, M]; empty & empty: 0
+    d = torch.cdist(w.double(), w_ref.double()).float()                                        # [P, M], no alignment
+    if exclude_self:
+        own = torch.eye(len(w), len(w_ref), dtype=torch.bool)
+        d, iou = d.masked_fill(own, float('inf')), iou.masked_fill(own, -1.)
+    return dict(acc=1 - e.mean(1), nn_dist=d.min(1).values, max_iou=iou.max(1).values)
 
 # %% ../nbs/04_kde_sampling.ipynb #3d96db16
 @torch.no_grad()
