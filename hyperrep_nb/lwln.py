@@ -164,8 +164,9 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
              source:dict=None,  # where the data came from (e.g. zoo file and window), kept in the file for later use
              images:torch.Tensor=None,  # training images [n, C, 28, 28] for the behavioural term (default: the recipe's training split)
              restart:bool=False,  # start over, replacing an autoencoder in `out` trained with these or other settings once done (default: resume it)
+             keep:str='best',  # the epoch the result and the file hold: 'best' (lowest validation loss) or 'last'
             )->tuple:  # (best HyperAE, info dict)
-    "Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation loss; under torchrun, with DDP."
+    "Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation loss (or the last); under torchrun, with DDP."
     c, w_tr, channels = config, data.w['train'], channels_of(data.w['train'].shape[1])
     check_number('epochs', c.epochs, 1, MAX_COUNT, integer=True)
     check_number('batch_size', c.batch_size, 1, MAX_COUNT, integer=True)
@@ -175,11 +176,13 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     if len(w_tr) < 2 * world:                                                   # the projection head's BatchNorm needs two rows
         raise ValueError(f"{len(w_tr)} training checkpoints for {world} process(es): every process needs at least two per batch")
     if target not in ('input', 'view'): raise ValueError(f"target must be 'input' or 'view', not {target!r}")
+    if keep not in ('best', 'last'): raise ValueError(f"keep must be 'best' or 'last', not {keep!r}")
     if c.behaviour and images is None: images = load_dataset(data.recipe.dataset).train[0]
     act, x_val = data.recipe.act, (images[:256].to(device) if c.behaviour else None)   # validation probe: fixed training images
     sigma = layer_sigmas(w_tr)
     run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr), n_val=len(data.w['val']),
-               target=target, aligned=data.ref is not None, augment=asdict(augment), data=fingerprint(w_tr))
+               target=target, aligned=data.ref is not None, augment=asdict(augment), data=fingerprint(w_tr),
+               **({'keep': keep} if keep != 'best' else {}))                        # files of before 'keep' stay valid
     final = out                                                      # the file the caller asked for
     if out and restart and Path(out).exists():                       # start over beside it: the old autoencoder stays until done
         _saved_run(out, run, True)                                   # never replace a file of another kind
@@ -223,7 +226,7 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
             val = validate(ae, data.w['val'], sigma_dev, x=x_val, act=act)
             crit = val['rec'] + c.behaviour / c.beta * val.get('beh', 0.)                   # the validation loss (no contrastive term)
             hist.append(dict(epoch=e + 1, **tot, val_rec=val['rec'], val_mse=val['mse'], val_r2=val['r2'], val_beh=val.get('beh')))
-            if crit < best: best, best_state = crit, {k: v.detach().cpu().clone() for k, v in ae.state_dict().items()}
+            if crit < best or keep == 'last': best, best_state = crit, {k: v.detach().cpu().clone() for k, v in ae.state_dict().items()}
             bar.set_postfix(rec=f"{tot['rec']:.3f}", con=f"{tot['con']:.2f}", val=f"{val['rec']:.3f}")
             if out and rank == 0 and (e + 1 in (c.epochs, end) or (e + 1) % max(1, c.epochs // 50) == 0):
                 atomic_save(_ae_file(ae, best_state, sigma, data.ref, source, run, hist, best, e + 1,
