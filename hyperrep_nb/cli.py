@@ -127,7 +127,7 @@ def run_zoo(a):
     if zoo.diverged.all(): raise ValueError(f"all {zoo.n_models} models diverged (NaN or inf loss), saved as such to {a.out}: "
                                             "the recipe's learning rate or the initial weights are unusable")
     if dist_env()[0] > 0: return                                                   # under torchrun, rank 0 speaks for all
-    say_replaced(a.out, old, _settings_of(a.out, 'config'), 'zoo')
+    if old is not None: say_replaced(a.out, old, _settings_of(a.out, 'config'), 'zoo')   # read again only after a --force
     print(f"{zoo}  saved to {a.out}  ({time.time() - t:.1f} s in this run)")
     print('test accuracy over the models, per epoch:')
     print(format_table(zoo.accuracy_table(), ['epoch', 'mean', 'std', 'min', 'max']))
@@ -174,7 +174,7 @@ def run_train_ae(a):
     with writer_lock(a.out): ae, info = train_ae(data, _config(a), lwln=not a.no_lwln, out=a.out, seed=a.seed, device=a.device, progress=not a.quiet, target=a.target,
                         source=_data_source(a), restart=a.force)
     r = reconstruction_report(ae, data, zoo.recipe, device=a.device)
-    say_replaced(a.out, old, _settings_of(a.out, 'run'), 'autoencoder')
+    if old is not None: say_replaced(a.out, old, _settings_of(a.out, 'run'), 'autoencoder')   # read again only after a --force
     print(f"saved {a.out}: best validation reconstruction loss {info['best_val']:.4f}")
     print(f"test split ({r['n']} checkpoints): original accuracy {r['acc_orig'].mean():.3f}, reconstructed {r['acc_rec'].mean():.3f} "
           f"({r['ratio']:.0%}); per-layer R^2 " + ' '.join(f'{v:.2f}' for v in r['r2'].tolist()))

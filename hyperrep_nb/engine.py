@@ -186,7 +186,7 @@ class Population:
         "Slices of models processed together when each sees B images: at most `chunk_images` model-images, one per worker at least."
         P = len(self)
         k = P if self.chunk_images is None else max(1, min(P, self.chunk_images // max(B, 1)))
-        if P * B >= THREAD_MIN_IMAGES: k = min(k, math.ceil(P / self.workers))    # a pass big enough to be threaded
+        k = min(k, math.ceil(P / self.threads(B)))                                 # a threaded pass: a chunk per thread at least
         return [slice(i, min(i+k, P)) for i in range(0, P, k)]
 
     def threads(self, B:int)->int:

@@ -14,7 +14,7 @@ from dataclasses import asdict, fields
 import torch
 from tqdm.auto import tqdm
 from .engine import LAYERS, layer_slices, n_params, channels_of, Population, population_logits, predictions, dist_env, dist_init, rank_device, shard
-from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked, BadFileError, differences, check_number, MAX_COUNT, staged_path
+from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked, BadFileError, differences, check_number, MAX_COUNT, resume_or_stage
 from .data import load_dataset
 from .tokenize import WeightData, zoo_dataset, align_data, Augment
 from .autoencoder import AEConfig, HyperAE, nt_xent, ae_state, ae_from_state, reconstruct, AE_FORMAT
@@ -183,15 +183,8 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr), n_val=len(data.w['val']),
                target=target, aligned=data.ref is not None, augment=asdict(augment), data=fingerprint(w_tr),
                **({'keep': keep} if keep != 'best' else {}))                        # files of before 'keep' stay valid
-    final = out                                                      # the file the caller asked for
-    if out and restart and Path(out).exists():                       # start over beside it: the old autoencoder stays until done
-        _saved_run(out, run, True)                                   # never replace a file of another kind
-        out = staged_path(final)
-        try: st = _saved_run(out, run, False)                        # an interrupted start-over: resumed
-        except BadFileError:                                         # our own side file, of other settings: dropped
-            if rank == 0: Path(out).unlink(missing_ok=True)
-            st = None
-    else: st = _saved_run(out, run, restart)
+    final = out                                                      # the file asked for; a start-over saves beside it
+    out, st = resume_or_stage(final, restart, lambda p, rs: _saved_run(p, run, rs), drop=rank == 0)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         ae = HyperAE(c, channels).to(device)

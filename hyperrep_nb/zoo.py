@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'MAX_COUNT', 'MAX_SEED', 'Recipe', 'get_recipe', 'BadFileError',
            'ZooFileError', 'atomic_save', 'atomic_json', 'atomic_text', 'load_checked', 'read_zoo_file', 'read_json',
-           'differences', 'BusyError', 'writer_lock', 'staged_path', 'Zoo', 'shard_file', 'drop_stale_shards',
-           'check_number', 'available_memory', 'check_memory', 'make_zoo', 'plot_zoo']
+           'differences', 'BusyError', 'writer_lock', 'staged_path', 'resume_or_stage', 'Zoo', 'shard_file',
+           'drop_stale_shards', 'check_number', 'available_memory', 'check_memory', 'make_zoo', 'plot_zoo']
 
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
 import hashlib, io, json, math, os, re, tempfile, time
@@ -202,6 +202,22 @@ def staged_path(out)->Path:
     out = Path(out)
     return out.with_name(f'.{out.name}.new')
 
+# %% ../nbs/00_zoo.ipynb #65444822
+def resume_or_stage(out,  # the file the caller asked for (None: nothing is saved)
+                    restart:bool,  # start over
+                    resume,  # resume(path, restart): the saved state to continue, or None; raises `error` for a file it refuses
+                    error=BadFileError,  # what `resume` raises for a side file of other settings (then dropped)
+                    drop:bool=True,  # remove such a side file (False on the processes that do not write)
+                   )->tuple:  # (the file to save to, the saved state to continue or None)
+    "Where a run saves and what it continues: `out` as usual; with `restart` over an existing `out`, its side file."
+    if not (out and restart and Path(out).exists()): return out, resume(out, restart)
+    resume(out, True)                                                              # never replace a file of another kind
+    side = staged_path(out)
+    try: return side, resume(side, False)                                          # an interrupted start-over: resumed
+    except error:                                                                  # our own side file, of other settings
+        if drop: side.unlink(missing_ok=True)
+        return side, None
+
 # %% ../nbs/00_zoo.ipynb #cb1c7295
 @dataclass
 class Zoo:
@@ -279,14 +295,9 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
     "Train the models of `seeds` (from `init` [P, N] or their seeds' init) in one process, saving to `out` each epoch: the zoo dict."
     xtr, ytr = (t[:n_train] for t in data.train) if n_train else data.train
     epochs, n_models = config['epochs'], len(seeds)
-    target = out
+    final = out                                                                    # the file asked for; a start-over saves beside it
     with writer_lock(out, every_rank=True) if out else nullcontext():             # one writer per zoo (or shard) file
-        if out and restart and Path(out).exists():                                 # start over beside it: the old zoo stays until done
-            read_zoo_file(out)                                                     # never replace a file of another kind
-            out = staged_path(target)
-            try: d = _resume(out, config, r)                                       # an interrupted start-over: resumed
-            except ZooFileError: Path(out).unlink(); d = None                      # our own side file, of other settings: dropped
-        else: d = _resume(out, config, r, restart)
+        out, d = resume_or_stage(final, restart, lambda p, rs: _resume(p, config, r, rs), ZooFileError)
         fresh = d is None
         if fresh:
             w0 = init if init is not None else torch.stack([init_params(int(s), r.init, r.channels) for s in seeds])   # [P, N]
@@ -303,7 +314,7 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
         bar = tqdm(total=epochs * n_models, initial=d['epochs_done'] * n_models, unit='model-epoch',
                    desc=f"zoo {r.name} P={n_models}", disable=not progress)
         t0 = time.time() - d['seconds']
-        manifest = lambda: _write_manifest(out, d, d['seconds']) if out == target else None   # a side file has none
+        manifest = lambda: _write_manifest(out, d, d['seconds']) if out == final else None   # a side file has none
         if out and fresh: atomic_save(d, out); manifest()                          # a resumed file holds this state already
         for e in range(d['epochs_done'] + 1, epochs + 1):
             done = [0]
@@ -318,7 +329,7 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
             bar.set_postfix(test_acc=f"{new['test_acc'].mean():.3f}")
             if out: atomic_save(d, out); manifest()
         bar.close()
-        if out != target: os.replace(out, target); _write_manifest(target, d, d['seconds'])   # done: the new zoo replaces the old
+        if out != final: os.replace(out, final); _write_manifest(final, d, d['seconds'])   # done: the new zoo replaces the old
     return d
 
 # %% ../nbs/00_zoo.ipynb #68f6e020
