@@ -55,9 +55,10 @@ def _find(root, stem):
 
 # %% ../nbs/00a_data.ipynb #b0eff551
 def _split_val(x, y, n_val, seed=42):
-    "Split a training set into train/val with a seeded shuffle (the paper splits off val with seed 42)."
-    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
-    return (x[perm[n_val:]], y[perm[n_val:]]), (x[perm[:n_val]], y[perm[:n_val]])
+    "Split a training set into (train, val) as ModelZoos does: `random_split(.., [N - n_val, n_val])`, seed 42."
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))   # random_split's permutation
+    tr, va = perm[:len(y) - n_val], perm[len(y) - n_val:]
+    return (x[tr], y[tr]), (x[va], y[va])
 
 # %% ../nbs/00a_data.ipynb #ae0e003e
 def _normalize(x, mean, std): return (x - mean) / std
@@ -91,15 +92,15 @@ def _fashion_mnist(root=None):
 DEFAULT_ROOT = os.environ.get('HYPERREP_DATA', str(Path.home()/'.cache'/'hyperrep_nb'/'data'))
 
 def _tv_spec(name):
-    "torchvision class, split keyword, transform, validation size and channel count for a paper data set."
+    "torchvision class, split keyword, transform and validation size (ModelZoos' own) for a paper data set."
     import torchvision.datasets as D, torchvision.transforms as T
     mnist_tf = T.Normalize((MNIST_MEAN,), (MNIST_STD,))
     return {
         'mnist':   (D.MNIST,   'train', mnist_tf, 10_000),
-        'usps':    (D.USPS,    'train', T.Compose([T.Resize(28, antialias=True), mnist_tf]), 1_000),
-        'svhn':    (D.SVHN,    'split', T.Compose([T.Grayscale(), T.CenterCrop(28), T.Normalize((0.5,), (0.5,))]), 10_000),
-        'cifar10': (D.CIFAR10, 'train', T.Compose([T.Resize(28, antialias=True), T.Normalize((0.5,)*3, (0.5,)*3)]), 10_000),
-        'stl10':   (D.STL10,   'split', T.Compose([T.Resize(28, antialias=True), T.Normalize((0.5,)*3, (0.5,)*3)]), 500),
+        'usps':    (D.USPS,    'train', T.Compose([T.Resize(28, antialias=True), mnist_tf]), 1_291),
+        'svhn':    (D.SVHN,    'split', T.Compose([T.Grayscale(), T.CenterCrop(28), T.Normalize((0.5,), (0.5,))]), 13_257),
+        'cifar10': (D.CIFAR10, 'train', T.Compose([T.Resize(28, antialias=True), T.Normalize((0.5,)*3, (0.5,)*3)]), 8_000),
+        'stl10':   (D.STL10,   'split', T.Compose([T.Resize(28, antialias=True), T.Normalize((0.5,)*3, (0.5,)*3)]), 800),
     }[name]
 
 # %% ../nbs/00a_data.ipynb #64c047a3

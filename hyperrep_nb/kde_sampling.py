@@ -365,7 +365,7 @@ def pca_population(w_train:torch.Tensor,  # aligned training checkpoints [M, N]
 # %% ../nbs/04_kde_sampling.ipynb #ffbbe2e0
 def noise_front(ys:Yardstick, w_top:torch.Tensor,  # the protocol's yardstick, the top checkpoints [M', N]
                 sigmas=(0.003, 0.01, 0.03, 0.1, 0.3, 1.),  # the starting grid
-                n:int=40, max_gap:float=0.05,  # models per sigma, the largest accuracy step between neighbours
+                n:int=40, max_gap:float=0.05,  # models per sigma, the largest step between neighbours (see below)
                 max_points:int=40, seed:int=0, device='cpu')->list:  # [{sigma, acc, rel_nn, max_iou}] by sigma
     "B_noise's accuracy/novelty front: mean accuracy, median rel_nn and max IoU per sigma, refined until smooth."
     pts = {}
@@ -375,7 +375,9 @@ def noise_front(ys:Yardstick, w_top:torch.Tensor,  # the protocol's yardstick, t
     for s in sigmas: point(s)
     while len(pts) < max_points:
         ss = sorted(pts)
-        gaps = [(a, b) for a, b in zip(ss, ss[1:]) if abs(pts[a]['acc'] - pts[b]['acc']) > max_gap]
+        step = lambda a, b: max(abs(pts[a]['acc'] - pts[b]['acc']), abs(pts[a]['max_iou'] - pts[b]['max_iou']),
+                                abs(pts[a]['rel_nn'] - pts[b]['rel_nn']) / 2)           # rel_nn spans ~0-3, the others 0-1
+        gaps = [(a, b) for a, b in zip(ss, ss[1:]) if step(a, b) > max_gap]
         if not gaps: break
         for a, b in gaps[:max_points - len(pts)]: point(math.sqrt(a * b))
     return [pts[s] for s in sorted(pts)]

@@ -17,13 +17,12 @@ from .zoo import (Zoo, make_zoo, get_recipe, atomic_json, atomic_save, atomic_te
                              load_checked, read_json)
 from .data import load_dataset, DataError
 from .engine import dist_env, dist_init, barrier
-from .tokenize import zoo_dataset
+from .tokenize import zoo_dataset, align_data, align_neurons, Augment
 from .autoencoder import ae_config
-from .lwln import lwln_experiment, load_ae
+from .lwln import lwln_experiment, load_ae, train_ae, reconstruction_report
 from .kde_sampling import (training_anchors, top_anchors, make_sampler, sample_models, select_models, save_population, load_population,
                                       yardstick, memorization, quantiles, noise_population, average_population, gauss_population,
                                       pca_population, ensemble_acc, noise_front, front_at, plot_accuracies, plot_latent, plot_front)
-from .tokenize import align_neurons
 
 # %% ../nbs/05_transfer.ipynb #cbaadf23
 def bootstrap_ci(x:torch.Tensor, n_boot:int=2000, level:float=0.95, seed:int=0)->list:
@@ -159,6 +158,9 @@ class ReproConfig:
     select_k: int = 10               # S_SEL, S_DIV: candidates drawn per kept model
     div_overlap: float = 0.5         # S_DIV: no two kept models share more than this IoU of training-image errors
     gmm_components: int = 8          # S_GMM30's mixture components
+    fit_epochs: int = 40             # S_FIT's autoencoder: epochs, kept at the last (0: no S_FIT)
+    fit_batch: int = 16              # its batch size
+    fit_h: float = 0.05              # S_FIT's kernel scale (S_CKDE30's sampler around that autoencoder's anchors)
     pca_k: int = 64                  # B_pca's principal components
     noise_sigma: float = 0.1         # the B_noise population that is fine-tuned (the front uses a grid)
     finetune_epochs: int = 25
@@ -171,12 +173,13 @@ class ReproConfig:
 
 REPRO_PRESETS = {
     'cpu': ReproConfig(),
-    'paper': ReproConfig(dataset='mnist', zoo_models=1000, zoo_epochs=50, ae='paper', n_samples=100, finetune_epochs=50,
+    'paper': ReproConfig(dataset='mnist', zoo_models=1000, zoo_epochs=50, ae='paper', n_samples=100, finetune_epochs=50, fit_epochs=0,
                          epochs=(0, 1, 5, 10, 25, 50), transfer=(('svhn', 'mnist'), ('mnist', 'svhn'), ('stl10', 'cifar10')),
                          transfer_models=100, transfer_epochs=50, transfer_n_train=None),
     'quick': ReproConfig(zoo_models=60, zoo_epochs=10, window=(6, 10), ae_epochs=30, n_samples=20, finetune_epochs=2, epochs=(0, 1, 2),
+                         fit_epochs=30,
                          transfer_models=10, transfer_epochs=1, transfer_n_train=1000),
-    'tiny': ReproConfig(zoo_models=12, zoo_epochs=4, window=(2, 4), ae='tiny', ae_epochs=2, n_samples=6, finetune_epochs=2,
+    'tiny': ReproConfig(zoo_models=12, zoo_epochs=4, window=(2, 4), ae='tiny', ae_epochs=2, n_samples=6, finetune_epochs=2, fit_epochs=2,
                         epochs=(0, 1, 2), transfer_models=3, transfer_epochs=1, transfer_n_train=200),
 }
 
@@ -256,16 +259,18 @@ def __call__(self:Stages,
 # %% ../nbs/05_transfer.ipynb #5118d405
 SAMPLED = {'S_KDE': ('lwln', 'kde', None), 'S_KDE30': ('lwln', 'kde30', None), 'S_CKDE30': ('lwln', 'ckde30', None),
            'S_GMM30': ('lwln', 'gmm30', None), 'S_SEL': ('lwln', 'ckde30', 'best'), 'S_DIV': ('lwln', 'ckde30', 'diverse'),
-           'S_U': ('lwln', 'uniform', None), 'B_KDE30': ('mse', 'kde30', None)}   # name: (autoencoder, method, selection)
+           'S_FIT': ('fit', 'ckde30', None), 'S_U': ('lwln', 'uniform', None),
+           'B_KDE30': ('mse', 'kde30', None)}   # name: (autoencoder, method, selection)
 BASELINES = ('B_mean', 'B_avg16', 'B_gauss', 'B_pca', 'B_noise')   # from the aligned training split; B_noise is named by its sigma
 POPS = ('B_T', 'B_F', 'B_mean', 'B_avg16', 'B_gauss', 'B_pca', 'B_noise', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_CKDE30', 'S_GMM30',
-        'S_SEL', 'S_DIV', 'S_U')
-FINETUNED = ('S_KDE', 'S_KDE30', 'S_CKDE30', 'S_SEL', 'S_U', 'B_KDE30', 'B_mean', 'B_avg16', 'B_gauss')   # + B_noise; the rest: epoch 0 only
+        'S_FIT', 'S_SEL', 'S_DIV', 'S_U')
+FINETUNED = ('S_KDE', 'S_KDE30', 'S_CKDE30', 'S_FIT', 'S_SEL', 'S_U', 'B_KDE30', 'B_mean', 'B_avg16',
+             'B_gauss')   # + B_noise; the rest: epoch 0 only; S_FIT when fit_epochs > 0
 
 def _noise_name(c:ReproConfig)->str: return f'B_noise{c.noise_sigma:g}'
 
 # %% ../nbs/05_transfer.ipynb #46fde383
-def _finetuned(c:ReproConfig)->tuple: return (*FINETUNED, _noise_name(c))
+def _finetuned(c:ReproConfig)->tuple: return (*(p for p in FINETUNED if p != 'S_FIT' or c.fit_epochs), _noise_name(c))
 
 # %% ../nbs/05_transfer.ipynb #feea0363
 def _order(pops)->list: return sorted(pops, key=lambda p: POPS.index('B_noise' if p.startswith('B_noise') else p) if p.startswith(('B_', 'S_')) else -1)
@@ -293,8 +298,28 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
     st(f'{ds}:autoencoders', (d/'lwln.json').exists(),
        lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress,
                                source=dict(zoo=str(zoo_file.resolve()), window=list(c.window))), every_rank=True)   # DDP
+    if c.fit_epochs: st(f'{ds}:fit autoencoder', (d/'fit.json').exists(), lambda: _fit_ae(c, zoo, zoo_file, d, device, st.progress),
+                        every_rank=True)
     st(f'{ds}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, data, device))
     return zoo, d, data
+
+# %% ../nbs/05_transfer.ipynb #6ec4e466
+def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, d:Path, device, progress:bool):
+    "S_FIT's autoencoder, fitted to its anchors and kept at its last epoch, into d/ae_fit.pt; what it reconstructs into d/fit.json."
+    # fit.json: per split, R^2, accuracies and medians of iou_own and agree; iou_other (the IoU with the most similar
+    # training model) for held-out models only, since a training model is its own most similar one
+    data = align_data(zoo_dataset(zoo, epochs=c.window))
+    cfg = ae_config(c.ae, epochs=c.fit_epochs, batch_size=c.fit_batch, dropout=0.0)
+    t = time.time()
+    ae, info = train_ae(data, cfg, out=d/'ae_fit.pt', seed=c.seed, device=device, progress=progress, keep='last',
+                        augment=Augment(permute=False, erase_p=0.0), source=dict(zoo=str(zoo_file.resolve()), window=list(c.window)))
+    images = load_dataset(zoo.recipe.dataset).test
+    r = {s: reconstruction_report(ae, data, zoo.recipe, images, split=s, device=device) for s in ('train', 'test')}
+    if dist_env()[0] == 0:
+        atomic_json({s: dict(r2=[round(v, 3) for v in x['r2'].tolist()], acc_orig_mean=x['acc_orig'].mean().item(),
+                             acc_rec_mean=x['acc_rec'].mean().item(), **{k: x[k].median().item() for k in ('iou_own', 'iou_other', 'agree')
+                                                              if s == 'test' or k != 'iou_other'})
+                     for s, x in r.items()} | dict(seconds=round(time.time() - t, 1), config=asdict(cfg)), d/'fit.json')
 
 # %% ../nbs/05_transfer.ipynb #8df11657
 def _baselines(c:ReproConfig, w_tr:torch.Tensor, w_top:torch.Tensor)->dict:
@@ -308,15 +333,17 @@ def _baselines(c:ReproConfig, w_tr:torch.Tensor, w_top:torch.Tensor)->dict:
 def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
     "Every sampled and baseline population, the memorization protocol and ensembles on each, the noise front; novelty.json last."
     aes = {}
-    for kind in ('lwln', 'mse'):
+    for kind in ('lwln', 'mse', 'fit')[:3 if c.fit_epochs else 2]:
         ae, info = load_ae(d/f'ae_{kind}.pt', device)
         aes[kind] = (ae, info['ref'], *training_anchors(ae, info['ref'], zoo, c.window))     # (ae, ref, w_tr, props, z_tr)
     _, ref, w_tr, props, z_tr = aes['lwln']
     act, acc_tr = zoo.recipe.act, props['test_acc']
     pops, latents, reads, cost, skipped = {}, {}, {}, {}, {}
     for pop, (kind, method, select) in SAMPLED.items():
+        if kind not in aes: continue
         ae, _, _, p, z = aes[kind]
-        sampler = make_sampler(method, z, p['test_acc'], c.bandwidth, c.top_frac, c.ckde_h, c.gmm_components, c.seed)
+        h = c.fit_h if kind == 'fit' else c.ckde_h
+        sampler = make_sampler(method, z, p['test_acc'], c.bandwidth, c.top_frac, h, c.gmm_components, c.seed)
         if select:
             try: pops[pop], latents[pop], info = select_models(ae, sampler, c.n_samples, data, c.select_k, act, seed=c.seed, device=device,
                                                                max_overlap=c.div_overlap if select == 'diverse' else None)
@@ -476,6 +503,7 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->d
                novelty=nov['populations'], noise_front=nov['front'], selection=nov['selection'], d_nn=nov['d_nn'],
                lwln={k: lw[k] for k in ('LWLN', 'no LWLN', 'sigma', 'n_models', 'n_train', 'n_test')}, transfer_skipped=skipped,
                samples_skipped=nov['skipped'])
+    if c.fit_epochs: rep['fit'] = read_json(d/'fit.json', 'fit autoencoder', ('train', 'test', 'seconds'))
     saved = load_checked(d/'memorization.pt', 'memorization')
     if not isinstance(saved, dict) or not {'per_model', 'ens10_hits'} <= set(saved):
         raise BadFileError(f"{d/'memorization.pt'} is not a memorization file this library wrote: delete it and rerun")
@@ -493,8 +521,11 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->d
         fig, ax = plt.subplots(figsize=(7, 4.5)); plot_curves(v, f'transfer {k}', ax)
         fig.tight_layout(); fig.savefig(out/f"transfer_{k.replace('->', '_to_')}.png", dpi=80); plt.close(fig)
     lat = load_checked(d/'latents.pt', 'latents')
+    if not (isinstance(lat, dict) and {'z_train', 'acc_train'} <= set(lat) and lat['acc_train'].shape == lat['z_train'].shape[:1]
+            and all(torch.is_tensor(v) and v.is_floating_point() and v.isfinite().all() for v in lat.values())):
+        raise BadFileError(f"{d/'latents.pt'} is not a latents file this library wrote: delete it and rerun")
     fig, ax = plt.subplots(figsize=(7, 5.5))
-    plot_latent(lat['z_train'], lat['acc_train'], {k: lat[f'z_{k}'] for k in ('S_KDE', 'S_KDE30', 'S_CKDE30', 'S_SEL', 'S_U')}, ax)
+    plot_latent(lat['z_train'], lat['acc_train'], {k: lat[f'z_{k}'] for k in ('S_KDE', 'S_KDE30', 'S_CKDE30', 'S_SEL', 'S_U') if f'z_{k}' in lat}, ax)
     fig.tight_layout(); fig.savefig(out/'latent.png', dpi=80); plt.close(fig)
     return rep
 
@@ -564,6 +595,14 @@ def report_md(c:ReproConfig, rep:dict)->str:
         fid = ' | '.join(f"{r[m]:.2f}" if m in r else '-' for m in ('iou_own', 'iou_other', 'agree'))
         L.append(f"| {k} | {r['acc_rec_mean']*100:.1f} ({r['acc_rec_std']*100:.1f}) | {r['acc_orig_mean']*100:.1f} | {r['ratio']:.0%} | "
                  f"{' '.join(f'{v:.2f}' for v in r['r2'])} | {fid} |")
+    if 'fit' in rep:                                          # S_FIT's autoencoder: the held-out row, then the training split
+        r, tr = rep['fit']['test'], rep['fit']['train']
+        L.append(f"| S_FIT's (fitted, last epoch) | {r['acc_rec_mean']*100:.1f} | {r['acc_orig_mean']*100:.1f} | "
+                 f"{r['acc_rec_mean'] / r['acc_orig_mean']:.0%} | {' '.join(f'{v:.2f}' for v in r['r2'])} | {r['iou_own']:.2f} | "
+                 f"{r['iou_other']:.2f} | {r['agree']:.2f} |")
+        L += ['', f"S_FIT's autoencoder on its own training checkpoints: reconstructed {tr['acc_rec_mean']*100:.1f}% "
+              f"(originals {tr['acc_orig_mean']*100:.1f}%), R^2 {' '.join(f'{v:.2f}' for v in tr['r2'])}, iou_own {tr['iou_own']:.2f}, "
+              f"agree {tr['agree']:.2f}."]
     L += ['', '![LWLN](' + c.dataset + '/lwln.png)', '', '## Table 1: in-dataset', '',
           markdown_table(rep['in_dataset'], c.epochs, _order(rep['in_dataset']), PAPER['in_dataset'], rep['welch_vs_B_T']['in_dataset']), '', '![in-dataset](in_dataset.png)']
     for k, t in rep['transfer'].items():

@@ -12,7 +12,7 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     full = hyperrep(*ARGS, '--out', tmp_path/'full')
     assert full.returncode == 0, full.stderr
     rep = json.loads((tmp_path/'full'/'report.json').read_text())
-    for pop in ('B_T', 'B_mean', 'B_avg16', 'B_gauss', 'B_noise0.1', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_CKDE30', 'S_SEL', 'S_U'):
+    for pop in ('B_T', 'B_mean', 'B_avg16', 'B_gauss', 'B_noise0.1', 'B_KDE30', 'S_KDE', 'S_KDE30', 'S_CKDE30', 'S_FIT', 'S_SEL', 'S_U'):
         cell = rep['in_dataset'][pop]['0']
         ft.test_eq(set(cell), {'mean', 'std', 'n', 'ci95'})
         assert cell['ci95'][0] <= cell['mean'] <= cell['ci95'][1]
@@ -37,7 +37,7 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     # the uninterrupted one, and the killed stages' time is kept
     out = tmp_path/'killed'
     exe = Path(sys.executable).parent/'hyperrep'
-    for marker in ('digits/ae_lwln.pt', 'digits/pop_S_SEL.pt', 'digits/ft_S_CKDE30.pt', 'transfer/digits-fashion_mnist/B_F.pt'):
+    for marker in ('digits/ae_lwln.pt', 'digits/ae_fit.pt', 'digits/pop_S_SEL.pt', 'digits/ft_S_CKDE30.pt', 'transfer/digits-fashion_mnist/B_F.pt'):
         p = subprocess.Popen([str(exe), *ARGS, '--out', str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t0 = time.time()
         while time.time() - t0 < 300 and not (out/marker).exists() and p.poll() is None: time.sleep(0.02)
@@ -62,10 +62,15 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     (out/'digits'/'novelty.json').write_text(nov)
     class Payload:
         def __reduce__(self): return (_os.system, ('touch ' + str(tmp_path/'pwned'),))
+    mem = (out/'digits'/'memorization.pt').read_bytes()
     (out/'digits'/'memorization.pt').write_bytes(pickle.dumps(Payload()))
     r = hyperrep(*ARGS, '--out', out)
     assert r.returncode == 3 and 'memorization.pt' in r.stderr and 'Traceback' not in r.stderr, r.stderr
     assert not (tmp_path/'pwned').exists(), 'a pickle payload never runs'
+    (out/'digits'/'memorization.pt').write_bytes(mem)
+    torch.save({'z_train': torch.zeros(3, 2)}, out/'digits'/'latents.pt')      # readable, but not what reproduce wrote
+    r = hyperrep(*ARGS, '--out', out)
+    assert r.returncode == 3 and 'latents.pt' in r.stderr and 'Traceback' not in r.stderr, r.stderr
 
 def test_reproduce_refuses_unknown_preset(tmp_path):
     r = hyperrep('reproduce', '--preset', 'huge', '--out', tmp_path/'x')
