@@ -419,7 +419,8 @@ def plot_accuracies(accs:dict, ax=None, title:str='epoch-0 test accuracy'):
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(6, 4))[1]
     ax.boxplot([a.numpy() * 100 for a in accs.values()])
-    ax.set_xticks(range(1, len(accs) + 1), list(accs)); ax.set(ylabel='test accuracy (%)', title=title)
+    ax.set_xticks(range(1, len(accs) + 1), list(accs), rotation=45, ha='right')   # names as long as S_CKDE30 overlap flat
+    ax.set(ylabel='test accuracy (%)', title=title)
     ax.axhline(10, color='grey', lw=0.5, ls='--')
     return ax
 

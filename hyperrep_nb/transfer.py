@@ -513,7 +513,7 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->d
     axs = plot_front({k: v for k, v in mem.items() if k not in ('train', 'B_mean')}, nov['front'], mem['B_mean']['acc'].mean().item())
     axs[0].figure.tight_layout(); axs[0].figure.savefig(out/'front.png', dpi=80); plt.close(axs[0].figure)
     fig, axs = plt.subplots(1, 2, figsize=(13, 4.5))
-    plot_curves({k: v for k, v in curves.items() if k in ('B_T', 'B_mean', 'B_noise', 'B_KDE30', 'S_KDE30', 'S_CKDE30', 'S_SEL') or k.startswith('B_noise')},
+    plot_curves({k: v for k, v in curves.items() if k in ('B_T', 'B_mean', 'B_noise', 'B_KDE30', 'S_KDE30', 'S_CKDE30', 'S_FIT', 'S_SEL') or k.startswith('B_noise')},
                 f'{c.dataset}: in-dataset fine-tuning', axs[0])
     plot_accuracies({k: v[:, 0] for k, v in curves.items() if k != 'B_T'}, axs[1])
     fig.tight_layout(); fig.savefig(out/'in_dataset.png', dpi=80); plt.close(fig)
