@@ -48,7 +48,8 @@ def _sync(device):
 def matmul_gflops(device='cpu', n:int=2048, reps:int=10):
     "The machine's float32 matmul rate in GFLOP/s."
     a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    a @ b; _sync(device)
+    a @ b
+    _sync(device)
     t = time.perf_counter()
     for _ in range(reps): a @ b
     _sync(device)
@@ -70,10 +71,12 @@ def bench_one(impl:str, P:int, B:int, mode:str, x, y, device='cpu', seconds:floa
         ms = reference_models(w, device=device)
         opts = [torch.optim.Adam(m.parameters(), lr=3e-4) for m in ms]
         run = lambda xb, yb, idx: reference_step(ms, opts, xb, yb, idx)
-    run(*batch()); _sync(device)                  # warm-up
+    run(*batch())
+    _sync(device)                  # warm-up
     steps, t0 = 0, time.perf_counter()
     while steps < max_steps and (steps < 2 or time.perf_counter() - t0 < seconds):
-        run(*batch()); steps += 1
+        run(*batch())
+        steps += 1
     _sync(device)
     rate = P * B * steps / (time.perf_counter() - t0)
     return dict(impl=impl, P=P, B=B, mode=mode, device=str(device), steps=steps, model_images_per_s=round(rate, 1),
@@ -120,7 +123,8 @@ def plot_engine(rows:list,  # the JSON lines of `bench_engine`, parsed
     peak = next(r['matmul_gflops'] for r in rows if 'matmul_gflops' in r and 'summary' not in r)
     ax.axhline(peak * 1e9 / train_flops(), color='k', lw=1, label=f'matmul peak ({peak:.0f} GFLOP/s) / training FLOPs')
     ax.set(xscale='log', yscale='log', xlabel='models P', ylabel='model-images / s', title='training throughput')
-    ax.grid(alpha=0.3, which='both'); ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which='both')
+    ax.legend(fontsize=8)
     return ax
 
 # %% ../nbs/05b_bench.ipynb #dd9fe772
@@ -131,7 +135,8 @@ def zoo_rate(P:int=100, epochs:int=1, n_train:int=1000, device='cpu')->dict:
     from .engine import dist_init, barrier
     data = load_dataset('digits')
     rank, world = dist_init(device)
-    barrier(); t = time.time()
+    barrier()
+    t = time.time()
     make_zoo('digits', P, epochs, data=data, n_train=n_train, device=device, progress=False)
     s = time.time() - t
     return dict(procs=world, threads=torch.get_num_threads(), P=P, seconds=round(s, 2), model_images_per_s=round(P * epochs * n_train / s))
@@ -206,7 +211,8 @@ def main(argv=None):
     lines = []
     bench_engine(Ps, device=a.device, seconds=a.seconds or (0.5 if a.quick else 3.), emit=lambda l: (print(l, flush=True), lines.append(l)))
     if a.plot:
-        import matplotlib; matplotlib.use('Agg')
+        import matplotlib
+        matplotlib.use('Agg')
         plot_engine([json.loads(l) for l in lines]).figure.savefig(a.plot, dpi=80, bbox_inches='tight')
 
 # %% ../nbs/05b_bench.ipynb #905d5684

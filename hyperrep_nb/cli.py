@@ -346,7 +346,9 @@ def main(argv=None):
     "Entry point of the `hyperrep` console script: one line and an exit code (`EXIT`) for every failure."
     a = parser().parse_args(argv)                                                   # argparse: usage + one line, exit 2
     if sys.stdout is sys.__stdout__: sys.stdout = _Tolerant(sys.stdout)            # `| head` closes stdout: the work goes on
-    def fail(kind, msg): print(f"hyperrep {a.command}: error: {msg}", file=sys.stderr); sys.exit(EXIT[kind])
+    def fail(kind, msg):
+        print(f"hyperrep {a.command}: error: {msg}", file=sys.stderr)
+        sys.exit(EXIT[kind])
     try: a.run(a)
     except KeyboardInterrupt: fail('interrupted', 'interrupted: run the same command again to resume')
     except (BadFileError, DataError) as e: fail('file', e)

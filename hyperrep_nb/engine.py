@@ -272,7 +272,9 @@ def reference_step(models, opts, x, y, idx=None):
         xb, yb = (x, y) if idx is None else (x[idx[p]], y[idx[p]])
         o.zero_grad()
         loss = F.cross_entropy(m(xb), yb)
-        loss.backward(); o.step(); losses.append(loss.detach())
+        loss.backward()
+        o.step()
+        losses.append(loss.detach())
     return torch.stack(losses)
 
 # %% ../nbs/00b_engine.ipynb #cc030e90
@@ -359,7 +361,8 @@ def fit_epoch(self:Population,
     for i in range(0, n, bs):
         idx = orders[:, i:i+bs].long()
         l, a = self.step(x, y, idx)
-        loss += l.cpu() * idx.shape[1]; acc += a.cpu() * idx.shape[1]
+        loss += l.cpu() * idx.shape[1]
+        acc += a.cpu() * idx.shape[1]
         if progress: progress(min(1., (i + bs) / n))
     return loss / n, acc / n
 

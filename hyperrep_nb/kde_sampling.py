@@ -410,7 +410,8 @@ def plot_latent(z_train:torch.Tensor, acc:torch.Tensor, samples:dict, ax=None):
     for (name, zs), mk in zip(samples.items(), 'x+^v*'):
         q = (zs - mu) @ V.T
         ax.scatter(q[:, 0], q[:, 1], marker=mk, s=18, label=name)
-    ax.set(xlabel='PC 1', ylabel='PC 2', title='latent space'); ax.legend(fontsize=7)
+    ax.set(xlabel='PC 1', ylabel='PC 2', title='latent space')
+    ax.legend(fontsize=7)
     return ax
 
 # %% ../nbs/04_kde_sampling.ipynb #5fea96ad
@@ -438,6 +439,7 @@ def plot_front(mem:dict,  # {population: `memorization` result, [P] per measure}
         if k in front[0]: ax.plot([p[k] for p in front], [p['acc'] * 100 for p in front], 'k.-', lw=1.2, label='B_noise front (one point per sigma)')
         for i, (name, m) in enumerate(mem.items()): ax.scatter(m[k], m['acc'] * 100, s=9, alpha=0.6, label=name, color=plt.cm.tab20(i % 20))
         if mean_acc is not None: ax.axhline(mean_acc * 100, color='grey', ls='--', lw=1, label='B_mean')
-        ax.set(xlabel=lab, ylabel='epoch-0 test accuracy (%)'); ax.grid(alpha=0.3)
+        ax.set(xlabel=lab, ylabel='epoch-0 test accuracy (%)')
+        ax.grid(alpha=0.3)
     axs[0].legend(fontsize=7, loc='lower left')
     return axs

@@ -171,7 +171,8 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     check_number('epochs', c.epochs, 1, MAX_COUNT, integer=True)
     check_number('batch_size', c.batch_size, 1, MAX_COUNT, integer=True)
     check_number('lr', c.lr, 0)
-    rank, world = dist_init(device); device = rank_device(device)
+    rank, world = dist_init(device)
+    device = rank_device(device)
     if c.batch_size % world: raise ValueError(f"batch size {c.batch_size} is not divisible by {world} processes")
     if len(w_tr) < 2 * world:                                                   # the projection head's BatchNorm needs two rows
         raise ValueError(f"{len(w_tr)} training checkpoints for {world} process(es): every process needs at least two per batch")
@@ -195,8 +196,10 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
             hist, best, best_state, e0 = st['history'], st['best_val'], st['state_dict'], st['epochs_done']
             if st['train'] is None: ae.load_state_dict(best_state)          # a finished run
             else:
-                ae.load_state_dict(st['train']['model']); opt.load_state_dict(st['train']['opt'])
-                torch.set_rng_state(st['train']['rng']); gen.set_state(st['train']['gen'])
+                ae.load_state_dict(st['train']['model'])
+                opt.load_state_dict(st['train']['opt'])
+                torch.set_rng_state(st['train']['rng'])
+                gen.set_state(st['train']['gen'])
         sigma_dev = sigma if lwln else None
         end = c.epochs if stop_after is None else min(c.epochs, stop_after)
         bar = tqdm(range(e0, end), initial=e0, total=c.epochs, desc=f"AE {'LWLN' if lwln else 'MSE'}", disable=not progress or rank > 0)
@@ -212,8 +215,10 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
                 w = w[:len(w) - len(w) % world]                                   # a split smaller than the batch: equal shares
                 loss, parts = _batch_loss(net, w, gen, c=c, augment=augment, target=target, sigma=sigma_dev, images=images,
                                           act=act, rows=shard(len(w), rank, world), rank=rank, world=world, device=device)
-                opt.zero_grad(); loss.backward()
-                torch.nn.utils.clip_grad_norm_(ae.parameters(), c.grad_clip); opt.step()
+                opt.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(ae.parameters(), c.grad_clip)
+                opt.step()
                 for k, v in parts.items(): tot[k] += v.item() / n_batches
             tot = mean_over_ranks(tot)                                                    # rec, beh: means over this process's rows
             val = validate(ae, data.w['val'], sigma_dev, x=x_val, act=act)
@@ -320,12 +325,18 @@ def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
     ax = axs[-1, 0]
     x = torch.arange(5)
     for i, (label, r) in enumerate(reports.items()): ax.bar(x + 0.4 * i - 0.2, r['r2'].clamp(min=-0.5).numpy(), 0.4, label=label)
-    ax.set(xticks=x.tolist(), xticklabels=names, title='per-layer R² (test split)'); ax.axhline(0, color='k', lw=0.5); ax.legend(fontsize=7)
+    ax.set(xticks=x.tolist(), xticklabels=names, title='per-layer R² (test split)')
+    ax.axhline(0, color='k', lw=0.5)
+    ax.legend(fontsize=7)
     ax = axs[-1, 1]
     r0 = next(iter(reports.values()))
     accs = [r0['acc_orig'].numpy() * 100] + [r['acc_rec'].numpy() * 100 for r in reports.values()]
-    ax.boxplot(accs); ax.set_xticks(range(1, len(accs) + 1), ['original'] + list(reports)); ax.set(title='test accuracy (%)')
-    if mean_acc is not None: ax.axhline(mean_acc * 100, color='gray', ls='--', lw=1, label='mean training model'); ax.legend(fontsize=7)
+    ax.boxplot(accs)
+    ax.set_xticks(range(1, len(accs) + 1), ['original'] + list(reports))
+    ax.set(title='test accuracy (%)')
+    if mean_acc is not None:
+        ax.axhline(mean_acc * 100, color='gray', ls='--', lw=1, label='mean training model')
+        ax.legend(fontsize=7)
     for ax in axs[-1, 2:]: ax.axis('off')
     fig.tight_layout()
     if fname: fig.savefig(fname, dpi=80)

@@ -74,7 +74,8 @@ class TokenLayout:
             W = torch.arange(ws.start, ws.stop).view(s[0], -1)                      # [out, fan_in] flat positions
             b = torch.arange(bs.start, bs.stop)[:, None]                           # [out, 1]
             rows += list(torch.cat([W, b], 1))
-            layer += [l] * s[0]; pos += list(range(s[0]))
+            layer += [l] * s[0]
+            pos += list(range(s[0]))
         self.sizes = torch.tensor([len(r) for r in rows])                           # [T]
         self.T, self.D = len(rows), int(self.sizes.max())
         self.index = torch.full((self.T, self.D), self.n, dtype=torch.long)         # [T, D]; n -> the padding zero

@@ -137,7 +137,9 @@ def plot_curves(curves:dict, title:str='', ax=None, n_boot:int=500):
         ep = range(a.shape[1])
         ax.plot(ep, m, marker='o' if a.shape[1] == 1 else None, label=f'{pop} (n={len(a)})')
         ax.fill_between(ep, ci[:, 0], ci[:, 1], alpha=0.2)
-    ax.set(xlabel='epoch', ylabel='test accuracy (%)', title=title); ax.legend(fontsize=8); ax.grid(alpha=0.3)
+    ax.set(xlabel='epoch', ylabel='test accuracy (%)', title=title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     return ax
 
 # %% ../nbs/05_transfer.ipynb #05000016
@@ -253,7 +255,8 @@ def __call__(self:Stages,
     with self.lock:
         self.timings[name] = round(prior + time.time() - t0, 1)
         self.partial.pop(name, None)
-        atomic_json(self.timings, self.tfile); atomic_json(self.partial, self.pfile)
+        atomic_json(self.timings, self.tfile)
+        atomic_json(self.partial, self.pfile)
     if talk: print(f"[{name}] {self.timings[name]:.0f} s" + (f" ({prior:.0f} s of it in interrupted attempts)" if prior else ''), flush=True)
 
 # %% ../nbs/05_transfer.ipynb #5118d405
@@ -347,7 +350,9 @@ def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
         if select:
             try: pops[pop], latents[pop], info = select_models(ae, sampler, c.n_samples, data, c.select_k, act, seed=c.seed, device=device,
                                                                max_overlap=c.div_overlap if select == 'diverse' else None)
-            except ValueError as e: skipped[pop] = str(e); continue                      # too few diverse candidates: reported
+            except ValueError as e:  # too few diverse candidates: reported
+                skipped[pop] = str(e)
+                continue
             cost[pop] = dict(k=info['k'], probe=info['probe'], seconds=info['seconds'])
         else: pops[pop], latents[pop] = sample_models(ae, sampler, c.n_samples, seed=c.seed)
         reads[pop] = bool(select)
@@ -374,7 +379,8 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sour
     "B_T, B_F, B_mean, S_KDE30 and S_SEL on the target of one pair: {population: accuracy [n, E+1]}."
     if src not in sources: sources[src] = _source(c, src, out, st, device)
     zoo, d, _ = sources[src]
-    t = out/'transfer'/f'{src}-{tgt}'; t.mkdir(parents=True, exist_ok=True)
+    t = out/'transfer'/f'{src}-{tgt}'
+    t.mkdir(parents=True, exist_ok=True)
     recipe, data = get_recipe(tgt), load_dataset(tgt)
     if recipe.channels != zoo.recipe.channels: raise ValueError(f"cannot transfer {src} ({zoo.recipe.channels} channels) to {tgt} ({recipe.channels})")
     n, E = c.transfer_models, c.transfer_epochs
@@ -430,14 +436,16 @@ def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
         try: transfer[f'{src}->{tgt}'] = _transfer(c, src, tgt, out, st, device, sources)
         except (DataError, FileNotFoundError) as e: skipped[f'{src}->{tgt}'] = str(e).splitlines()[0]
     if st.rank > 0:                                                      # rank 0 writes the report; the others return it
-        barrier(); return json.loads((out/'report.json').read_text())
+        barrier()
+        return json.loads((out/'report.json').read_text())
     t = time.time()
     rep = report(c, out, curves, transfer, skipped)
     st.timings['report'] = round(time.time() - t, 1)
     st.timings['total'] = round(sum(v for k, v in st.timings.items() if k != 'total'), 1)   # the work, over resumed runs too
     atomic_json(st.timings, st.tfile)
     rep['timings_s'] = st.timings
-    atomic_json(rep, out/'report.json'); atomic_text(report_md(c, rep), out/'report.md')
+    atomic_json(rep, out/'report.json')
+    atomic_text(report_md(c, rep), out/'report.md')
     barrier()
     return rep
 
@@ -491,7 +499,8 @@ def findings(c:ReproConfig, lw:dict, curves:dict, tab:dict, tests:dict, ttab:dic
 # %% ../nbs/05_transfer.ipynb #2317304b
 def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->dict:
     "The report's dict (every number of the tables, the findings) and its figures, written to `out`."
-    import matplotlib; matplotlib.use('Agg')
+    import matplotlib
+    matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     d = out/c.dataset
     tab, tests = table(curves), tests_vs(curves)
@@ -511,22 +520,31 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->d
     rows = [*findings(c, lw, curves, tab, tests, ttab, transfer), beyond_front(mem, nov), as_diverse(mem, ens, nov['populations'])]
     rep['findings'] = [dict(finding=f, verdict=v, evidence=e) for f, v, e in rows]
     axs = plot_front({k: v for k, v in mem.items() if k not in ('train', 'B_mean')}, nov['front'], mem['B_mean']['acc'].mean().item())
-    axs[0].figure.tight_layout(); axs[0].figure.savefig(out/'front.png', dpi=80); plt.close(axs[0].figure)
+    axs[0].figure.tight_layout()
+    axs[0].figure.savefig(out/'front.png', dpi=80)
+    plt.close(axs[0].figure)
     fig, axs = plt.subplots(1, 2, figsize=(13, 4.5))
     plot_curves({k: v for k, v in curves.items() if k in ('B_T', 'B_mean', 'B_noise', 'B_KDE30', 'S_KDE30', 'S_CKDE30', 'S_FIT', 'S_SEL') or k.startswith('B_noise')},
                 f'{c.dataset}: in-dataset fine-tuning', axs[0])
     plot_accuracies({k: v[:, 0] for k, v in curves.items() if k != 'B_T'}, axs[1])
-    fig.tight_layout(); fig.savefig(out/'in_dataset.png', dpi=80); plt.close(fig)
+    fig.tight_layout()
+    fig.savefig(out/'in_dataset.png', dpi=80)
+    plt.close(fig)
     for k, v in transfer.items():
-        fig, ax = plt.subplots(figsize=(7, 4.5)); plot_curves(v, f'transfer {k}', ax)
-        fig.tight_layout(); fig.savefig(out/f"transfer_{k.replace('->', '_to_')}.png", dpi=80); plt.close(fig)
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        plot_curves(v, f'transfer {k}', ax)
+        fig.tight_layout()
+        fig.savefig(out/f"transfer_{k.replace('->', '_to_')}.png", dpi=80)
+        plt.close(fig)
     lat = load_checked(d/'latents.pt', 'latents')
     if not (isinstance(lat, dict) and {'z_train', 'acc_train'} <= set(lat) and lat['acc_train'].shape == lat['z_train'].shape[:1]
             and all(torch.is_tensor(v) and v.is_floating_point() and v.isfinite().all() for v in lat.values())):
         raise BadFileError(f"{d/'latents.pt'} is not a latents file this library wrote: delete it and rerun")
     fig, ax = plt.subplots(figsize=(7, 5.5))
     plot_latent(lat['z_train'], lat['acc_train'], {k: lat[f'z_{k}'] for k in ('S_KDE', 'S_KDE30', 'S_CKDE30', 'S_SEL', 'S_U') if f'z_{k}' in lat}, ax)
-    fig.tight_layout(); fig.savefig(out/'latent.png', dpi=80); plt.close(fig)
+    fig.tight_layout()
+    fig.savefig(out/'latent.png', dpi=80)
+    plt.close(fig)
     return rep
 
 # %% ../nbs/05_transfer.ipynb #a3e7af5e

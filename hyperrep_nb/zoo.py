@@ -77,7 +77,8 @@ def _atomic_write(path, write):
 # %% ../nbs/00_zoo.ipynb #c7402363
 def atomic_save(obj, path):
     "torch.save to a temporary file, then rename: a kill never leaves a half-written file."
-    buf = io.BytesIO(); torch.save(obj, buf)                                       # serialise first: a full disk is then a plain OSError
+    buf = io.BytesIO()
+    torch.save(obj, buf)                                       # serialise first: a full disk is then a plain OSError
     _atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getbuffer()))
 
 # %% ../nbs/00_zoo.ipynb #0e3f2752
@@ -168,7 +169,9 @@ def writer_lock(path,  # the output, a file or a folder
                 every_rank:bool=False):  # under torchrun, lock in every process (each writes its own `path`), not only in rank 0
     "Hold the exclusive writer lock of `path` while the block runs; refuse if another process writes it, a folder above it or a file in it."
     import fcntl
-    if not every_rank and dist_env()[0] > 0: yield; return                        # rank 0 writes for the group
+    if not every_rank and dist_env()[0] > 0:  # rank 0 writes for the group
+        yield
+        return
     path = Path(path).resolve()
     if path in _HELD:                                                              # this process holds it already
         _HELD[path] += 1
@@ -187,9 +190,14 @@ def writer_lock(path,  # the output, a file or a folder
     f = open(lock, 'a+')
     try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        f.seek(0); pid = f.read().strip() or '?'; f.close()
+        f.seek(0)
+        pid = f.read().strip() or '?'
+        f.close()
         raise BusyError(f"{path} is being written by another process (pid {pid}): wait for it to finish or stop it") from None
-    f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
     _HELD[path] = 1
     try: yield
     finally:
@@ -315,11 +323,15 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
                    desc=f"zoo {r.name} P={n_models}", disable=not progress)
         t0 = time.time() - d['seconds']
         manifest = lambda: _write_manifest(out, d, d['seconds']) if out == final else None   # a side file has none
-        if out and fresh: atomic_save(d, out); manifest()                          # a resumed file holds this state already
+        if out and fresh:  # a resumed file holds this state already
+            atomic_save(d, out)
+            manifest()
         for e in range(d['epochs_done'] + 1, epochs + 1):
             done = [0]
             def tick(frac):
-                k = round(frac * n_models); bar.update(k - done[0]); done[0] = k
+                k = round(frac * n_models)
+                bar.update(k - done[0])
+                done[0] = k
             tr = pop.fit_epoch(xtr, ytr, epoch_orders(seeds, e, len(ytr)), r.bs, tick)
             new = dict(zip(METRICS, [*tr, *pop.evaluate(*data.val), *pop.evaluate(*data.test)]))
             d['metrics'] = {k: torch.cat([d['metrics'][k], new[k][:, None]], 1) for k in METRICS}   # [P, e+1] each
@@ -327,9 +339,13 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
             d.update(diverged=pop.diverged.cpu(), epochs_done=e, seconds=time.time() - t0,
                      adam=dict(m=pop.m.cpu(), v=pop.v.cpu(), t=pop.t))
             bar.set_postfix(test_acc=f"{new['test_acc'].mean():.3f}")
-            if out: atomic_save(d, out); manifest()
+            if out:
+                atomic_save(d, out)
+                manifest()
         bar.close()
-        if out != final: os.replace(out, final); _write_manifest(final, d, d['seconds'])   # done: the new zoo replaces the old
+        if out != final:  # done: the new zoo replaces the old
+            os.replace(out, final)
+            _write_manifest(final, d, d['seconds'])
     return d
 
 # %% ../nbs/00_zoo.ipynb #68f6e020
@@ -364,13 +380,15 @@ def _sharded(train, config:dict, seeds:torch.Tensor, init, out, rank:int, world:
     part = train(seeds[sl], None if init is None else init[sl], shard_file(out, rank, world) if out else None,
                  dict(config, shard=[rank, world]))
     if out is None:                                                                # in memory: every process gets every shard
-        parts = [None] * world; dist.all_gather_object(parts, part)
+        parts = [None] * world
+        dist.all_gather_object(parts, part)
         return _merge(parts, config)
     barrier()
     if rank == 0:
         with writer_lock(out):
             d = _merge([part, *(read_zoo_file(shard_file(out, k, world)) for k in range(1, world))], config)   # its own shard is in memory
-            atomic_save(d, out); _write_manifest(out, d, d['seconds'])
+            atomic_save(d, out)
+            _write_manifest(out, d, d['seconds'])
         drop_stale_shards(out)                                                     # every shard, manifest and lock, of any process count
     barrier()
     return read_zoo_file(out)
