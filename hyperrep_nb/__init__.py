@@ -14,7 +14,7 @@ __doc__ = ("Hyper-representations of neural network weights: model zoos, a weigh
 from .data import load_dataset
 from .engine import ZooCNN, Population
 from .zoo import Zoo, make_zoo, plot_zoo
-from .tokenize import zoo_dataset, tokenize, detokenize, Augment
+from .tokens import zoo_dataset, tokenize, detokenize, Augment
 from .autoencoder import HyperAE, ae_config
 from .lwln import train_ae, load_ae
 from .kde_sampling import make_sampler, sample_models, load_population, to_state_dicts, memorization

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, asdict, fields, replace
 import torch, torch.nn as nn, torch.nn.functional as F
 from .engine import layer_shapes
-from .tokenize import token_layout, tokenize, detokenize
+from .tokens import token_layout, tokenize, detokenize
 
 # %% ../nbs/02_autoencoder.ipynb #7bd2becf
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from .zoo import (RECIPES, differences, make_zoo, get_recipe, Zoo, ZOO_FORMAT, B
                              MAX_SEED, atomic_save)
 from .data import DataError
 from .engine import dist_env
-from .tokenize import zoo_dataset, align_data
+from .tokens import zoo_dataset, align_data
 from .autoencoder import PRESETS, ae_config, AE_FORMAT
 from .lwln import train_ae, lwln_experiment, reconstruction_report, load_ae, check_compatible
 from .data import load_dataset

@@ -18,7 +18,7 @@ import torch
 from .engine import population_logits, vector_to_state_dict, state_dict_to_vector, Population, predictions, STATE_KEYS, n_params
 from .data import ImageData
 from .zoo import Zoo, Recipe, atomic_save, load_checked, BadFileError, check_number, check_memory, MAX_COUNT
-from .tokenize import zoo_dataset, align_neurons
+from .tokens import zoo_dataset, align_neurons
 from .autoencoder import HyperAE
 from .lwln import error_iou
 

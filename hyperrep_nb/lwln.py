@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .engine import LAYERS, layer_slices, n_params, channels_of, Population, population_logits, predictions, dist_env, dist_init, rank_device, shard
 from .zoo import Zoo, Recipe, atomic_save, atomic_json, load_checked, BadFileError, differences, check_number, MAX_COUNT, resume_or_stage
 from .data import load_dataset
-from .tokenize import WeightData, zoo_dataset, align_data, Augment
+from .tokens import WeightData, zoo_dataset, align_data, Augment
 from .autoencoder import AEConfig, HyperAE, nt_xent, ae_state, ae_from_state, reconstruct, AE_FORMAT
 
 # %% ../nbs/03_lwln.ipynb #3df0c630

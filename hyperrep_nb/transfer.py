@@ -17,7 +17,7 @@ from .zoo import (Zoo, make_zoo, get_recipe, atomic_json, atomic_save, atomic_te
                              load_checked, read_json)
 from .data import load_dataset, DataError
 from .engine import dist_env, dist_init, barrier
-from .tokenize import zoo_dataset, align_data, align_neurons, Augment
+from .tokens import zoo_dataset, align_data, align_neurons, Augment
 from .autoencoder import ae_config
 from .lwln import lwln_experiment, load_ae, train_ae, reconstruction_report
 from .kde_sampling import (training_anchors, top_anchors, make_sampler, sample_models, select_models, save_population, load_population,

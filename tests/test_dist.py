@@ -64,7 +64,7 @@ def test_a_killed_rank_resumes_to_the_same_zoo(tmp_path):
 AE_SCRIPT = '''
 import json, os, sys
 from hyperrep_nb.zoo import Zoo
-from hyperrep_nb.tokenize import zoo_dataset, align_data
+from hyperrep_nb.tokens import zoo_dataset, align_data
 from hyperrep_nb.autoencoder import ae_config
 from hyperrep_nb.lwln import train_ae
 data = align_data(zoo_dataset(Zoo.load(sys.argv[1]), epochs=(1, 3)))

@@ -6,7 +6,7 @@ keep=best|last"""
 import sys, time, json, torch
 from pathlib import Path
 from hyperrep_nb.zoo import Zoo
-from hyperrep_nb.tokenize import zoo_dataset, align_data, Augment
+from hyperrep_nb.tokens import zoo_dataset, align_data, Augment
 from hyperrep_nb.autoencoder import ae_config, AEConfig
 from hyperrep_nb.lwln import train_ae, layer_r2
 from hyperrep_nb.autoencoder import reconstruct

@@ -1,7 +1,7 @@
 "Held-out reconstructions, samplers under the memorization protocol, their diversity and the noise front, for the autoencoder files given (see 04_kde_sampling). Usage: python tools/experiments/sampler_diversity.py AE.pt ..."
 import sys, json, torch, time
 from hyperrep_nb.zoo import Zoo
-from hyperrep_nb.tokenize import zoo_dataset, align_data, align_neurons
+from hyperrep_nb.tokens import zoo_dataset, align_data, align_neurons
 from hyperrep_nb.lwln import load_ae, layer_sigmas
 from hyperrep_nb.data import load_dataset
 from hyperrep_nb.engine import Population
