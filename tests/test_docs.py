@@ -76,9 +76,20 @@ def test_site_in_a_browser(site):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         page = browser.new_page(viewport={'width': 1300, 'height': 1500})
+        failed = []                                                                # every request of every page: 404s included
+        page.on('response', lambda r: failed.append(f'{r.url} HTTP {r.status}') if r.status >= 400 else None)
+        page.on('requestfailed', lambda r: failed.append(f'{r.url} {r.failure}'))
         for f, pg in zip(order, pages):
             resp = page.goto(base + pg, wait_until='load')
             if resp is None or resp.status != 200: problems.append(f'{pg}: HTTP {resp and resp.status}'); continue
+            page.wait_for_load_state('networkidle')
+            if failed: problems.append(f'{pg}: requests that failed: {failed[:5]}'); failed.clear()
+            bare = page.eval_on_selector_all('main pre', 'es => es.filter(e => ["rgba(0, 0, 0, 0)", "transparent"].includes('
+                                             'getComputedStyle(e).backgroundColor)).length')
+            if bare: problems.append(f'{pg}: {bare} code blocks without a style')
+            h2 = page.eval_on_selector_all('main h2[id]', 'es => es.length')
+            toc = page.eval_on_selector_all('nav div.toc a', 'es => es.length')
+            if h2 and toc != h2: problems.append(f'{pg}: {h2} sections but {toc} entries in its table of contents')
             imgs = page.eval_on_selector_all('main img', 'es => es.map(e => [e.getAttribute("src").slice(0, 40), e.complete && e.naturalWidth > 0])')
             broken = [s for s, ok in imgs if not ok]
             want = _expected_figures(ROOT/'nbs'/f)
@@ -106,6 +117,16 @@ def test_site_in_a_browser(site):
                     page.locator('div.api#HyperAE').scroll_into_view_if_needed(); page.screenshot(path=f'{shots}/02_autoencoder_api.png')
                 if pg == '04_kde_sampling.html':
                     page.locator('main img').last.scroll_into_view_if_needed(); page.screenshot(path=f'{shots}/04_kde_sampling_figure.png')
+        page.goto(base + 'index.html', wait_until='load')                       # the search box finds a phrase of another page
+        page.fill('#q', 'noise front')
+        page.wait_for_selector('#hits a', timeout=5000)
+        if shots: page.screenshot(path=f'{shots}/search.png')
+        hits = page.eval_on_selector_all('#hits a', 'es => es.map(e => e.getAttribute("href"))')
+        if not any(h.startswith('04_kde_sampling.html') for h in hits): problems.append(f'search "noise front" misses 04_kde_sampling: {hits}')
+        for h in hits:
+            if not (out/h.split('#')[0]).exists(): problems.append(f'search hit {h} is not a page')
+        page.fill('#q', 'zzqqxx')
+        if page.inner_text('#hits').strip() != 'no match': problems.append('a search without hits does not say so')
         browser.close()
     for target, frag, pg, href in anchors:
         if frag not in ids.get(target, set()): problems.append(f'{pg}: link {href} names an anchor that {target} lacks')

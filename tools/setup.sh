@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null 2>&1 || echo "setup: dataset-fashion-mnist not installed (tests that need it are skipped)"
 fi
+if [ ! -f /usr/share/javascript/mathjax/fonts/HTML-CSS/TeX/woff/MathJax_Main-Regular.woff ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && apt-get install -y -qq libjs-mathjax fonts-mathjax) >/dev/null 2>&1 || echo "setup: MathJax not installed (the docs use the wheel's copy, without TeX fonts)"
+fi   # the docs' formulas, offline, with MathJax's own TeX fonts
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then   # the docs test's headless browser
   (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 || echo "setup: chromium not installed (the docs browser test is skipped)"
 fi

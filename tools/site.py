@@ -5,7 +5,7 @@ pages in the reading order of `nbs/sidebar.yml` (the sidebar `nbdev_docs` uses t
 and for every exported definition the doc that nbdev's `show_doc` renders (signature, docstring, parameter table), with
 its source folded underneath. `#| hide` cells and `#| default_exp` lines are left out, as nbdev's docs leave them out.
 """
-import ast, html, importlib, re, shutil, sys
+import ast, html, importlib, json, re, shutil, sys
 from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
@@ -28,6 +28,25 @@ div.api { border-left: 3px solid #0b57d0; padding: .2rem 1rem; margin: 1rem 0; b
 div.api h3 { font-family: monospace; }
 details.src summary { cursor: pointer; color: #555; font-size: smaller; }
 p.pager { display: flex; justify-content: space-between; margin-top: 3rem; }
+main pre { background: #f6f8fa !important; padding: .5rem .8rem !important; border-radius: 4px; overflow-x: auto; font-size: 13px; }
+nav.side div.toc a { padding-left: 1.1rem; font-size: 12.5px; color: #444; }
+nav.side input#q { width: 100%; box-sizing: border-box; margin: .5rem 0; padding: .25rem .4rem; font-size: 13px; }
+nav.side div#hits a { font-size: 12.5px; color: #222; border-bottom: 1px solid #e5e5e5; }
+"""
+
+SEARCH_JS = """
+function hrSearch(q) {
+  const out = document.getElementById('hits'); out.innerHTML = '';
+  q = q.trim().toLowerCase(); if (q.length < 2) return;
+  let n = 0;
+  const add = (href, text) => { const a = document.createElement('a'); a.href = href; a.textContent = text; out.appendChild(a); n++; };
+  for (const p of (window.SEARCH || [])) {
+    for (const [id, h] of p.h) if (n < 15 && h.toLowerCase().includes(q)) add(p.u + '#' + id, p.t + ' > ' + h);
+    const i = p.x.toLowerCase().indexOf(q);
+    if (n < 15 && i >= 0) add(p.u, p.t + ': ...' + p.x.slice(Math.max(0, i - 40), i + 60) + '...');
+  }
+  if (!n) out.textContent = 'no match';
+}
 """
 
 def reading_order(sidebar=NBS/'sidebar.yml'):
@@ -87,10 +106,27 @@ def doc_notebook(path):
     nb.cells = cells
     return nb
 
-def nav(pages, here):
-    "The sidebar: every page in reading order, the current one marked."
-    links = ''.join(f'<a href="{p}"{" class=here" if p == here else ""}>{html.escape(t)}</a>' for p, t in pages)
-    return f'<nav class="side"><b>hyperrep_nb</b>{links}</nav>'
+def headings(body, levels='23')->list:
+    "The page's headings [(id, text)] of the given levels (h2: sections, h3: API entries), as nbconvert anchors them."
+    out = []
+    for _, hid, inner in re.findall(rf'<h([{levels}]) id="([^"]+)"[^>]*>(.*?)</h\1>', body, re.S):
+        text = html.unescape(re.sub(r'<[^>]+>', '', re.sub(r'<a class="anchor-link".*?</a>', '', inner, flags=re.S))).strip()
+        if text: out.append((hid, text))
+    return out
+
+def nav(pages, here, toc=()):
+    "The sidebar: a search box, every page in reading order, the current one marked with its table of contents."
+    def link(p, t):
+        a = f'<a href="{p}"{" class=here" if p == here else ""}>{html.escape(t)}</a>'
+        if p != here or not toc: return a
+        return a + '<div class="toc">' + ''.join(f'<a href="#{i}">{html.escape(h)}</a>' for i, h in toc) + '</div>'
+    box = '<input id="q" type="search" placeholder="search the docs" oninput="hrSearch(this.value)"><div id="hits"></div>'
+    return f'<nav class="side"><b>hyperrep_nb</b>{box}' + ''.join(link(p, t) for p, t in pages) + '</nav>'
+
+def page_text(body)->str:
+    "A page's readable text for the search index: no scripts, styles or tags, whitespace collapsed."
+    body = re.sub(r'<(script|style)\b.*?</\1>', ' ', body, flags=re.S)
+    return re.sub(r'\s+', ' ', html.unescape(re.sub(r'<[^>]+>', ' ', body))).strip()
 
 def pager(pages, i):
     "Previous / next links at the foot of page i."
@@ -98,20 +134,30 @@ def pager(pages, i):
     nxt = f'<a href="{pages[i+1][0]}">{html.escape(pages[i+1][1])} &rarr;</a>' if i + 1 < len(pages) else '<span></span>'
     return f'<p class="pager">{prev}{nxt}</p>'
 
+DEBIAN_MATHJAX = Path('/usr/share/javascript/mathjax')                 # libjs-mathjax + fonts-mathjax: MathJax 2 with its TeX fonts
+
 def mathjax_dir():
-    "MathJax 2's files from the jupyter-server-mathjax wheel (tools/setup.sh installs it without its server), or None."
+    "MathJax 2's files: Debian's (with its TeX fonts; tools/setup.sh installs them as root), else the jupyter-server-mathjax wheel's, else None."
+    if (DEBIAN_MATHJAX/'MathJax.js').exists() and (DEBIAN_MATHJAX/'fonts/HTML-CSS/TeX/woff').is_dir(): return DEBIAN_MATHJAX
     import importlib.util
     spec = importlib.util.find_spec('jupyter_server_mathjax')           # found without importing it (that needs jupyter_server)
     d = spec and Path(list(spec.submodule_search_locations)[0])/'static'
     return d if d and (d/'MathJax.js').exists() else None
 
 MATHJAX = 'mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe'
+MATHJAX_FONTS = """<script type="text/x-mathjax-config">
+MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null}});
+</script>
+"""   # the wheel ships MathJax's STIX-Web web fonts, not its TeX ones: use those, and ask for nothing that is not there
 
 def render(nb, local_mathjax:bool=False):
     "HTML of one notebook (nbconvert's lab template, without prompts); links to notebooks point at their pages."
     kw = dict(mathjax_url=MATHJAX) if local_mathjax else {}            # else nbconvert's CDN link, for readers online
     ex = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True, **kw)
     body, _ = ex.from_notebook_node(nb)
+    body = re.sub(r'<script src="https://cdnjs[^"]*require[^"]*"></script>', '', body)   # require.js: for widgets, which no page has
+    if local_mathjax and mathjax_dir() != DEBIAN_MATHJAX:              # the wheel's copy has STIX-Web fonts only
+        body = body.replace(f'<script src="{MATHJAX}">', MATHJAX_FONTS + f'<script src="{MATHJAX}">', 1)
     return re.sub(r'href="([\w.-]+)\.(?:ipynb|md)(#[^"]*)?"', lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', body)
 
 def build(dest=ROOT/'_site'):
@@ -120,21 +166,27 @@ def build(dest=ROOT/'_site'):
     if dest.exists(): shutil.rmtree(dest)
     dest.mkdir(parents=True)
     if (NBS/'images').exists(): shutil.copytree(NBS/'images', dest/'images')
-    if (mj := mathjax_dir()): shutil.copytree(mj, dest/'mathjax')     # the formulas render offline
+    if (mj := mathjax_dir()):                                          # the formulas render offline, in the fonts MathJax asks for
+        skip = ('unpacked', 'test', 'SVG', 'NativeMML', 'Asana-Math', 'Gyre-Pagella', 'Gyre-Termes', 'Latin-Modern', 'Neo-Euler', 'STIX')
+        shutil.copytree(mj, dest/'mathjax', ignore=shutil.ignore_patterns(*skip))
     nbs = []
     for f in reading_order():
         p = NBS/f
         if p.suffix == '.md': nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(p.read_text())])
         else: nb = doc_notebook(p)
         nbs.append((f'{p.stem}.html', title(nb), nb))
-    pages = [(f, t) for f, t, _ in nbs]
+    pages, index = [(f, t) for f, t, _ in nbs], []
     for i, (f, t, nb) in enumerate(nbs):
         page = render(nb, local_mathjax=mj is not None)
+        body = page[page.find('<body'):]
+        toc = headings(body, '2')                                      # the sidebar lists sections; search finds API entries too
+        index.append(dict(u=f, t=t, h=headings(body), x=page_text(body)))
         page = page.replace('<title>Notebook</title>', f'<title>{html.escape(t)} - hyperrep_nb</title>')
-        page = page.replace('</head>', f'<style>{CSS}</style></head>', 1)
-        page = re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + '<div class="wrap">' + nav(pages, f) + '<main class="page">', page, count=1)
+        page = page.replace('</head>', f'<style>{CSS}</style><script src="search.js"></script><script>{SEARCH_JS}</script></head>', 1)
+        page = re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + '<div class="wrap">' + nav(pages, f, toc) + '<main class="page">', page, count=1)
         page = page.replace('</body>', pager(pages, i) + '</main></div></body>', 1)
         (dest/f).write_text(page)
+    (dest/'search.js').write_text('window.SEARCH = ' + json.dumps(index) + ';\n')   # a script, not JSON: works from file:// too
     return [f for f, _ in pages]
 
 def readme(index=NBS/'index.ipynb')->str:
