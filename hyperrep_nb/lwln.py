@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['layer_parts', 'layer_sigmas', 'param_layers', 'lwln_loss', 'layer_r2', 'behaviour_loss', 'validate', 'gather_rows',
            'mean_over_ranks', 'train_ae', 'check_ae_file', 'load_ae', 'fingerprint', 'check_compatible', 'error_iou',
-           'reconstruction_report', 'plot_lwln', 'lwln_experiment']
+           'reconstruction_report', 'fidelity_summary', 'plot_lwln', 'lwln_experiment']
 
 # %% ../nbs/03_lwln.ipynb #f61adf17
 import functools, hashlib, math, os, time
@@ -307,6 +307,13 @@ def reconstruction_report(ae:HyperAE, data:WeightData, recipe:Recipe, images=Non
                 iou_other=error_iou(e_orig, e_train).max(1).values,               # [H] with the most similar training model
                 agree=(p_orig == p_rec).float().mean(1))                          # [H] same predicted class
 
+# %% ../nbs/03_lwln.ipynb #811bdf11
+def fidelity_summary(r:dict)->dict:  # a `reconstruction_report`
+    "A report's numbers as files and tables keep them: R^2 per layer, mean accuracies, and medians of iou_own, iou_other, agree."
+    return dict(r2=[round(v, 3) for v in r['r2'].tolist()], acc_orig_mean=r['acc_orig'].mean().item(),
+                acc_rec_mean=r['acc_rec'].mean().item(), acc_rec_std=r['acc_rec'].std().item(), ratio=r['ratio'],
+                **{k: r[k].median().item() for k in ('iou_own', 'iou_other', 'agree')})   # medians over the split's models
+
 # %% ../nbs/03_lwln.ipynb #cf8d0eba
 def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
     "Figure 2 of the paper at our scale: per-layer histograms (original vs reconstructed), R^2 and accuracies."
@@ -364,10 +371,7 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), see
         ae, info = train_ae(data, config, lwln=lw, out=out_dir/f"ae_{'lwln' if lw else 'mse'}.pt" if out_dir else None, seed=seed, device=device,
                             progress=progress, target=target, source=source, restart=restart)
         r = reports[label] = reconstruction_report(ae, data, zoo.recipe, images, device=device)
-        summary[label] = dict(seconds=round(time.time() - t, 1), r2=[round(v, 3) for v in r['r2'].tolist()],
-                              acc_orig_mean=r['acc_orig'].mean().item(), acc_rec_mean=r['acc_rec'].mean().item(),
-                              acc_rec_std=r['acc_rec'].std().item(), ratio=r['ratio'], best_val=info['best_val'],
-                              **{k: r[k].median().item() for k in ('iou_own', 'iou_other', 'agree')})   # medians over held-out models
+        summary[label] = dict(seconds=round(time.time() - t, 1), best_val=info['best_val'], **fidelity_summary(r))
     summary['sigma'] = layer_sigmas(data.w['train']).tolist()
     if out_dir and dist_env()[0] == 0:                                            # under torchrun, rank 0 writes
         plot_lwln(reports, summary['sigma'], out_dir/'lwln.png', mean_acc)

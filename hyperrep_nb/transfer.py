@@ -19,7 +19,7 @@ from .data import load_dataset, DataError
 from .engine import dist_env, dist_init, barrier
 from .tokens import zoo_dataset, align_data, align_neurons, Augment
 from .autoencoder import ae_config
-from .lwln import lwln_experiment, load_ae, train_ae, reconstruction_report
+from .lwln import lwln_experiment, load_ae, train_ae, reconstruction_report, fidelity_summary
 from .kde_sampling import (training_anchors, top_anchors, make_sampler, sample_models, select_models, save_population, load_population,
                                       yardstick, memorization, quantiles, noise_population, average_population, gauss_population,
                                       pca_population, ensemble_acc, noise_front, front_at, plot_accuracies, plot_latent, plot_front)
@@ -309,8 +309,6 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
 # %% ../nbs/05_transfer.ipynb #6ec4e466
 def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, d:Path, device, progress:bool):
     "S_FIT's autoencoder, fitted to its anchors and kept at its last epoch, into d/ae_fit.pt; what it reconstructs into d/fit.json."
-    # fit.json: per split, R^2, accuracies and medians of iou_own and agree; iou_other (the IoU with the most similar
-    # training model) for held-out models only, since a training model is its own most similar one
     data = align_data(zoo_dataset(zoo, epochs=c.window))
     cfg = ae_config(c.ae, epochs=c.fit_epochs, batch_size=c.fit_batch, dropout=0.0)
     t = time.time()
@@ -318,11 +316,9 @@ def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, d:Path, device, progress:bool
                         augment=Augment(permute=False, erase_p=0.0), source=dict(zoo=str(zoo_file.resolve()), window=list(c.window)))
     images = load_dataset(zoo.recipe.dataset).test
     r = {s: reconstruction_report(ae, data, zoo.recipe, images, split=s, device=device) for s in ('train', 'test')}
-    if dist_env()[0] == 0:
-        atomic_json({s: dict(r2=[round(v, 3) for v in x['r2'].tolist()], acc_orig_mean=x['acc_orig'].mean().item(),
-                             acc_rec_mean=x['acc_rec'].mean().item(), **{k: x[k].median().item() for k in ('iou_own', 'iou_other', 'agree')
-                                                              if s == 'test' or k != 'iou_other'})
-                     for s, x in r.items()} | dict(seconds=round(time.time() - t, 1), config=asdict(cfg)), d/'fit.json')
+    fit = {s: fidelity_summary(x) for s, x in r.items()}
+    del fit['train']['iou_other']                  # a training model is its own most similar training model
+    if dist_env()[0] == 0: atomic_json(fit | dict(seconds=round(time.time() - t, 1), config=asdict(cfg)), d/'fit.json')
 
 # %% ../nbs/05_transfer.ipynb #8df11657
 def _baselines(c:ReproConfig, w_tr:torch.Tensor, w_top:torch.Tensor)->dict:
@@ -336,7 +332,7 @@ def _baselines(c:ReproConfig, w_tr:torch.Tensor, w_top:torch.Tensor)->dict:
 def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
     "Every sampled and baseline population, the memorization protocol and ensembles on each, the noise front; novelty.json last."
     aes = {}
-    for kind in ('lwln', 'mse', 'fit')[:3 if c.fit_epochs else 2]:
+    for kind in ('lwln', 'mse') + (('fit',) if c.fit_epochs else ()):
         ae, info = load_ae(d/f'ae_{kind}.pt', device)
         aes[kind] = (ae, info['ref'], *training_anchors(ae, info['ref'], zoo, c.window))     # (ae, ref, w_tr, props, z_tr)
     _, ref, w_tr, props, z_tr = aes['lwln']
@@ -512,7 +508,10 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->d
                novelty=nov['populations'], noise_front=nov['front'], selection=nov['selection'], d_nn=nov['d_nn'],
                lwln={k: lw[k] for k in ('LWLN', 'no LWLN', 'sigma', 'n_models', 'n_train', 'n_test')}, transfer_skipped=skipped,
                samples_skipped=nov['skipped'])
-    if c.fit_epochs: rep['fit'] = read_json(d/'fit.json', 'fit autoencoder', ('train', 'test', 'seconds'))
+    if c.fit_epochs:
+        rep['fit'] = read_json(d/'fit.json', 'fit autoencoder', ('train', 'test', 'seconds'))
+        if not all(isinstance(rep['fit'][s], dict) and {'r2', 'acc_rec_mean', 'acc_rec_std', 'ratio'} <= set(rep['fit'][s]) for s in ('train', 'test')):
+            raise BadFileError(f"{d/'fit.json'} is not a fit autoencoder file this library wrote: delete it and rerun")
     saved = load_checked(d/'memorization.pt', 'memorization')
     if not isinstance(saved, dict) or not {'per_model', 'ens10_hits'} <= set(saved):
         raise BadFileError(f"{d/'memorization.pt'} is not a memorization file this library wrote: delete it and rerun")
@@ -608,16 +607,13 @@ def report_md(c:ReproConfig, rep:dict)->str:
           "iou_own > iou_other); `agree`, the fraction of test images on which both predict the same class.", '',
           '| autoencoder | reconstructed acc | original acc | ratio | R^2 conv1 conv2 conv3 fc1 fc2 | iou_own | iou_other | agree |',
           '|---|---|---|---|---|---|---|---|']
-    for k in ('LWLN', 'no LWLN'):
-        r = lw[k]
+    rows = {k: lw[k] for k in ('LWLN', 'no LWLN')} | ({"S_FIT's (fitted, last epoch)": rep['fit']['test']} if 'fit' in rep else {})
+    for k, r in rows.items():
         fid = ' | '.join(f"{r[m]:.2f}" if m in r else '-' for m in ('iou_own', 'iou_other', 'agree'))
         L.append(f"| {k} | {r['acc_rec_mean']*100:.1f} ({r['acc_rec_std']*100:.1f}) | {r['acc_orig_mean']*100:.1f} | {r['ratio']:.0%} | "
                  f"{' '.join(f'{v:.2f}' for v in r['r2'])} | {fid} |")
-    if 'fit' in rep:                                          # S_FIT's autoencoder: the held-out row, then the training split
-        r, tr = rep['fit']['test'], rep['fit']['train']
-        L.append(f"| S_FIT's (fitted, last epoch) | {r['acc_rec_mean']*100:.1f} | {r['acc_orig_mean']*100:.1f} | "
-                 f"{r['acc_rec_mean'] / r['acc_orig_mean']:.0%} | {' '.join(f'{v:.2f}' for v in r['r2'])} | {r['iou_own']:.2f} | "
-                 f"{r['iou_other']:.2f} | {r['agree']:.2f} |")
+    if 'fit' in rep:
+        tr = rep['fit']['train']
         L += ['', f"S_FIT's autoencoder on its own training checkpoints: reconstructed {tr['acc_rec_mean']*100:.1f}% "
               f"(originals {tr['acc_orig_mean']*100:.1f}%), R^2 {' '.join(f'{v:.2f}' for v in tr['r2'])}, iou_own {tr['iou_own']:.2f}, "
               f"agree {tr['agree']:.2f}."]

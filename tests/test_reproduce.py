@@ -71,6 +71,9 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     torch.save({'z_train': torch.zeros(3, 2)}, out/'digits'/'latents.pt')      # readable, but not what reproduce wrote
     r = hyperrep(*ARGS, '--out', out)
     assert r.returncode == 3 and 'latents.pt' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    (out/'digits'/'fit.json').write_text(json.dumps({'train': {}, 'test': {}, 'seconds': 1}))   # valid JSON, no numbers
+    r = hyperrep(*ARGS, '--out', out)
+    assert r.returncode == 3 and 'fit.json' in r.stderr and 'Traceback' not in r.stderr, r.stderr
 
 def test_reproduce_refuses_unknown_preset(tmp_path):
     r = hyperrep('reproduce', '--preset', 'huge', '--out', tmp_path/'x')

@@ -106,12 +106,12 @@ def doc_notebook(path):
     nb.cells = cells
     return nb
 
-def headings(body, levels='23')->list:
-    "The page's headings [(id, text)] of the given levels (h2: sections, h3: API entries), as nbconvert anchors them."
+def headings(body)->list:
+    "The page's h2 (sections) and h3 (API entries) headings [(level, id, text)], as nbconvert anchors them."
     out = []
-    for _, hid, inner in re.findall(rf'<h([{levels}]) id="([^"]+)"[^>]*>(.*?)</h\1>', body, re.S):
+    for level, hid, inner in re.findall(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', body, re.S):
         text = html.unescape(re.sub(r'<[^>]+>', '', re.sub(r'<a class="anchor-link".*?</a>', '', inner, flags=re.S))).strip()
-        if text: out.append((hid, text))
+        if text: out.append((int(level), hid, text))
     return out
 
 def nav(pages, here, toc=()):
@@ -150,13 +150,13 @@ MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], preferredFont: null, webFon
 </script>
 """   # the wheel ships MathJax's STIX-Web web fonts, not its TeX ones: use those, and ask for nothing that is not there
 
-def render(nb, local_mathjax:bool=False):
+def render(nb, mathjax:Path=None):
     "HTML of one notebook (nbconvert's lab template, without prompts); links to notebooks point at their pages."
-    kw = dict(mathjax_url=MATHJAX) if local_mathjax else {}            # else nbconvert's CDN link, for readers online
+    kw = dict(mathjax_url=MATHJAX) if mathjax else {}                  # mathjax: `mathjax_dir()`; else nbconvert's CDN link
     ex = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True, **kw)
     body, _ = ex.from_notebook_node(nb)
     body = re.sub(r'<script src="https://cdnjs[^"]*require[^"]*"></script>', '', body)   # require.js: for widgets, which no page has
-    if local_mathjax and mathjax_dir() != DEBIAN_MATHJAX:              # the wheel's copy has STIX-Web fonts only
+    if mathjax and mathjax != DEBIAN_MATHJAX:                          # the wheel's copy has STIX-Web fonts only
         body = body.replace(f'<script src="{MATHJAX}">', MATHJAX_FONTS + f'<script src="{MATHJAX}">', 1)
     return re.sub(r'href="([\w.-]+)\.(?:ipynb|md)(#[^"]*)?"', lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', body)
 
@@ -177,10 +177,11 @@ def build(dest=ROOT/'_site'):
         nbs.append((f'{p.stem}.html', title(nb), nb))
     pages, index = [(f, t) for f, t, _ in nbs], []
     for i, (f, t, nb) in enumerate(nbs):
-        page = render(nb, local_mathjax=mj is not None)
+        page = render(nb, mj)
         body = page[page.find('<body'):]
-        toc = headings(body, '2')                                      # the sidebar lists sections; search finds API entries too
-        index.append(dict(u=f, t=t, h=headings(body), x=page_text(body)))
+        hs = headings(body)
+        toc = [(i, h) for level, i, h in hs if level == 2]            # the sidebar lists sections; search finds API entries too
+        index.append(dict(u=f, t=t, h=[(i, h) for _, i, h in hs], x=page_text(body)))
         page = page.replace('<title>Notebook</title>', f'<title>{html.escape(t)} - hyperrep_nb</title>')
         page = page.replace('</head>', f'<style>{CSS}</style><script src="search.js"></script><script>{SEARCH_JS}</script></head>', 1)
         page = re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + '<div class="wrap">' + nav(pages, f, toc) + '<main class="page">', page, count=1)
