@@ -1,5 +1,5 @@
 """`hyperrep zoo` under `torchrun --nproc_per_node 2` on CPU (gloo): the merged zoo is the single-process zoo bit for bit
-(6 models = 3 + 3, the split that needs 00b_engine's note on three input channels), and a rank killed mid-run resumes
+(6 models = 3 + 3, the split that needs 00_engine's note on three input channels), and a rank killed mid-run resumes
 to the uninterrupted result; `hyperrep reproduce` under torchrun."""
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
@@ -66,7 +66,7 @@ import json, os, sys
 from hyperrep_nb.zoo import Zoo
 from hyperrep_nb.tokens import zoo_dataset, align_data
 from hyperrep_nb.autoencoder import ae_config
-from hyperrep_nb.lwln import train_ae
+from hyperrep_nb.train import train_ae
 data = align_data(zoo_dataset(Zoo.load(sys.argv[1]), epochs=(1, 3)))
 ae, info = train_ae(data, ae_config('tiny', epochs=4, dropout=0.), progress=False)
 if int(os.environ.get('RANK', 0)) == 0: print(json.dumps(info['history']))

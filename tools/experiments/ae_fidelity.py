@@ -8,7 +8,8 @@ from pathlib import Path
 from hyperrep_nb.zoo import Zoo
 from hyperrep_nb.tokens import zoo_dataset, align_data, Augment
 from hyperrep_nb.autoencoder import ae_config, AEConfig
-from hyperrep_nb.lwln import train_ae, layer_r2
+from hyperrep_nb.train import train_ae
+from hyperrep_nb.lwln import layer_r2
 from hyperrep_nb.autoencoder import reconstruct
 from hyperrep_nb.data import load_dataset
 from hyperrep_nb.kde_sampling import training_anchors, make_sampler, sample_models, yardstick, memorization, predictions, ensemble_acc

@@ -4,7 +4,7 @@ The noise front is drawn on the same anchors (top 30%, `noise_front`). Prints th
 import sys, json
 from hyperrep_nb.zoo import Zoo
 from hyperrep_nb.tokens import zoo_dataset, align_data
-from hyperrep_nb.lwln import load_ae
+from hyperrep_nb.train import load_ae
 from hyperrep_nb.data import load_dataset
 from hyperrep_nb.kde_sampling import (training_anchors, make_sampler, sample_models, yardstick, memorization, ensemble_acc, front_at,
                                       noise_front, top_anchors)

@@ -4,7 +4,7 @@ torch.set_num_threads(int(__import__('os').environ.get('NT', '1')))
 from hyperrep_nb.zoo import Zoo
 from hyperrep_nb.tokens import zoo_dataset, align_data
 from hyperrep_nb.autoencoder import ae_config
-from hyperrep_nb.lwln import train_ae, reconstruction_report
+from hyperrep_nb.train import train_ae, reconstruction_report
 from hyperrep_nb.data import load_dataset
 from hyperrep_nb.engine import Population
 from hyperrep_nb.kde_sampling import training_anchors, make_sampler, sample_models

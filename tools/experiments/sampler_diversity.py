@@ -2,7 +2,8 @@
 import sys, json, torch, time
 from hyperrep_nb.zoo import Zoo
 from hyperrep_nb.tokens import zoo_dataset, align_data, align_neurons
-from hyperrep_nb.lwln import load_ae, layer_sigmas
+from hyperrep_nb.train import load_ae
+from hyperrep_nb.lwln import layer_sigmas
 from hyperrep_nb.data import load_dataset
 from hyperrep_nb.engine import Population
 from hyperrep_nb.autoencoder import reconstruct
