@@ -57,7 +57,7 @@ def matmul_gflops(device='cpu', n:int=2048, reps:int=10):
     return 2 * n**3 * reps / (time.perf_counter() - t) / 1e9
 
 # %% ../nbs/07_bench.ipynb #84fffbda
-def bench_one(impl:str, P:int, B:int, mode:str, x, y, device='cpu', seconds:float=2., max_steps:int=50):
+def bench_one(impl:str, P:int, B:int, mode:str, x, y, *, device='cpu', seconds:float=2., max_steps:int=50):
     "Model-images per second of one implementation, timed over whole steps for at least `seconds`."
     w = torch.stack([init_params(s, 'uniform01') for s in range(P)])
     g = torch.Generator().manual_seed(0)
@@ -100,7 +100,7 @@ def bench_engine(Ps=(10, 100, 1000, 5000), Bs=(10, 128), modes=('same', 'per_mod
         for B in Bs:
             for mode in modes:
                 for impl in ('loop', 'engine'):
-                    r = bench_one(impl, P, B, mode, x, y, device, seconds)
+                    r = bench_one(impl, P, B, mode, x, y, device=device, seconds=seconds)
                     res[impl, P, B, mode] = r
                     emit(json.dumps(r))
     Pmax = 1000 if 1000 in Ps else max(Ps)   # the summary's P: the acceptance's 1000 when measured

@@ -61,7 +61,7 @@ def device(name:str)->str:
     return name
 
 # %% ../nbs/06_cli.ipynb #0b6ddc3a
-def check_output(path, fmt:str=None,  # the output; the format a file there may have (None: folder)
+def check_output(path, *, fmt:str=None,  # the output; the format a file there may have (None: folder)
                  force:bool=False,  # overwrite an existing file of the same kind
                  inputs=())->Path:  # files this command reads, never to be written
     ("Refuse, before any work, an output that is an input, of another kind, already there (without "
@@ -146,7 +146,7 @@ def run_zoo(a):
     if recipe.dataset != a.dataset:
         raise SystemExit(f"recipe {recipe.name!r} is for data set {recipe.dataset!r}, not {a.dataset!r}")
     # a zoo there is resumed (or replaced with --force)
-    check_output(a.out, ZOO_FORMAT, force=True)
+    check_output(a.out, fmt=ZOO_FORMAT, force=True)
     old, t = _settings_of(a.out, 'config') if a.force else None, time.time()
     zoo = make_zoo(recipe, a.models, a.epochs, out=a.out, seed0=a.seed0, root=a.root, n_train=a.n_train,
                    device=a.device, progress=not a.quiet,
@@ -205,7 +205,7 @@ def _data_source(a): return dict(zoo=str(Path(a.zoo).resolve()), window=list(a.w
 def run_train_ae(a):
     "The `train-ae` subcommand."
     # an autoencoder there is resumed (or replaced with --force)
-    check_output(a.out, AE_FORMAT, force=True, inputs=[a.zoo])
+    check_output(a.out, fmt=AE_FORMAT, force=True, inputs=[a.zoo])
     zoo, old = Zoo.load(a.zoo), _settings_of(a.out, 'run') if a.force else None
     data = zoo_dataset(zoo, epochs=tuple(a.window))
     if not a.no_align: data = align_data(data)
@@ -289,22 +289,24 @@ def _sample(a, bw):
     src = info.get('source') or {}
     zoo_file = a.zoo or src.get('zoo')
     if zoo_file is None: raise ValueError(f"{a.ae} does not record its zoo: pass --zoo")
-    check_output(a.out, POP_FORMAT, a.force, inputs=[a.ae, zoo_file])
+    check_output(a.out, fmt=POP_FORMAT, force=a.force, inputs=[a.ae, zoo_file])
     existed = Path(a.out).exists()
     zoo = Zoo.load(zoo_file)
     check_compatible(ae, zoo)
     w_tr, props, z_tr = training_anchors(ae, info['ref'], zoo, src.get('window', (21, 25)))
     # the zoo (and window) it was trained on
     check_compatible(ae, zoo, w_tr, info['run'])
-    sampler = make_sampler(a.method, z_tr, props['test_acc'], bw, a.frac, a.h, a.components, a.seed)
+    sampler = make_sampler(a.method, z_tr, props['test_acc'], bandwidth=bw, frac=a.frac, h=a.h,
+                           components=a.components, seed=a.seed)
     data = load_dataset(zoo.recipe.dataset)
     if a.select:
-        w, z, sel = select_models(ae, sampler, a.n, data, a.select, zoo.recipe.act, seed=a.seed,
+        w, z, sel = select_models(ae, sampler, a.n, data, k=a.select, act=zoo.recipe.act, seed=a.seed,
                                   device=a.device, max_overlap=a.max_overlap)
     else: w, z = sample_models(ae, sampler, a.n, a.seed)
-    m = memorization(w, yardstick(w_tr, props, info['ref'], data.test, zoo.recipe.act, a.device), a.device)
+    m = memorization(w, yardstick(w_tr, props, info['ref'], data.test, zoo.recipe.act, device=a.device),
+                     a.device)
     # became another kind, or appeared, meanwhile?
-    check_output(a.out, POP_FORMAT, a.force and existed, inputs=[a.ae, zoo_file])
+    check_output(a.out, fmt=POP_FORMAT, force=a.force and existed, inputs=[a.ae, zoo_file])
     save_population(a.out, w, zoo.recipe, method=a.method, select=a.select, max_overlap=a.max_overlap,
                     bandwidth=a.bandwidth, h=a.h,
                     frac=a.frac, components=a.components, autoencoder=str(a.ae), seed=a.seed)
@@ -322,8 +324,8 @@ def _reproduce_parser(sub):
                        help="the paper's pipeline end to end: zoo, autoencoders, samplers, "
                             "fine-tuning, transfer, report")
     p.add_argument('--preset', default='cpu', choices=sorted(REPRO_PRESETS),
-                   help='quick: a working generator in minutes; cpu: the full run on 2 cores (see the '
-                        'experiments page for its time); paper: GPU scale; tiny: smoke test')
+                   help='quick: a working generator in about 6 min on 2 cores (no transfer); cpu: the full '
+                        'run, about an hour on 2 cores; paper: GPU scale; tiny: smoke test')
     p.add_argument('--out', default=None,
                    help='output folder (default runs/reproduce-PRESET); a re-run resumes')
     p.add_argument('--device', type=device, default='cpu')
@@ -367,7 +369,7 @@ def run_export(a):
     with writer_lock(out):
         if any(out.glob('model_*.pt')) and not a.force:
             raise BadFileError(f"{out} holds exported models already: pass --force to overwrite them")
-        for i, sd in enumerate(to_state_dicts(w, a.format, a.dropout)):
+        for i, sd in enumerate(to_state_dicts(w, a.format, dropout=a.dropout)):
             atomic_save(sd, out/f'model_{i:04d}.pt')
     print(f"{len(w)} models written to {out} (model_0000.pt ...; {a.format} keys)")
 
@@ -392,9 +394,10 @@ def _import_parser(sub):
 # %% ../nbs/06_cli.ipynb #f3d2d67a
 def run_import(a):
     "The `import-zoo` subcommand."
-    check_output(a.out, ZOO_FORMAT, a.force, inputs=[a.src])
+    check_output(a.out, fmt=ZOO_FORMAT, force=a.force, inputs=[a.src])
     with writer_lock(a.out):
-        zoo = import_zoo(a.src, a.recipe, a.pattern, a.missing, out=a.out, progress=not a.quiet)
+        zoo = import_zoo(a.src, a.recipe, pattern=a.pattern, missing=a.missing, out=a.out,
+                         progress=not a.quiet)
     print(f"{zoo}  imported from {a.src} to {a.out}")
     print(format_table(zoo.accuracy_table(), ['epoch', 'mean', 'std', 'min', 'max']))
 

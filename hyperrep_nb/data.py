@@ -154,6 +154,7 @@ def check_images(x, y, where='data'):
 # %% ../nbs/00_data.ipynb #70e0c03a
 def load_dataset(name:str,  # one of `DATASETS`
                  root:str=None,  # folder with the files; default per data set
+                 *,
                  download:bool=True,  # torchvision data sets: download when the files are missing
                 )->ImageData:
     "Load an image data set by name as train/val/test tensors `[N, C, 28, 28]`."

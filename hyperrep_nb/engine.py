@@ -176,6 +176,7 @@ class Population:
     "P zoo CNNs as one stacked parameter tensor [P, N], trained and evaluated all at once."
     def __init__(self, params:torch.Tensor,  # flat parameters [P, N]
                  act:str='tanh',  # activation of the zoo recipe
+                 *,
                  lr:float=3e-4,  # Adam's learning rate
                  wd:float=0.,  # L2 weight decay, added to the gradient (as torch.optim.Adam does)
                  device='cpu',  # 'cpu' or 'cuda'
@@ -306,6 +307,7 @@ def reference_step(models, opts, x, y, idx=None):
 def reference_check(params:torch.Tensor,  # initial flat parameters [P, N]
                     x:torch.Tensor, y:torch.Tensor,  # a training set [n, C, 28, 28], [n]
                     act:str='tanh', lr:float=1e-3, wd:float=0.,  # the recipe
+                    *,
                     steps:int=20, bs:int=10,  # Adam steps, batch size
                     per_model:bool=False,  # each model on its own random batch (else all on the same batches)
                     device='cpu', seed:int=0):  # dict of the largest absolute differences
@@ -313,7 +315,7 @@ def reference_check(params:torch.Tensor,  # initial flat parameters [P, N]
      "side; largest differences.")
     g = torch.Generator().manual_seed(seed)
     P = len(params)
-    pop, ms = Population(params, act, lr, wd, device=device), reference_models(params, act, device)
+    pop, ms = Population(params, act, lr=lr, wd=wd, device=device), reference_models(params, act, device)
     opts = [torch.optim.Adam(m.parameters(), lr=lr, weight_decay=wd) for m in ms]
     x, y = x.to(device), y.to(device)
     d = dict(logits=0., grads=0., loss=0., params=0.)
@@ -358,9 +360,12 @@ def evaluate(self:Population,
 
 # %% ../nbs/00_engine.ipynb #f16f7871
 @torch.no_grad()
-def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs:int=50,
-                bx:int=500)->torch.Tensor:
+def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs:int=None,
+                bx:int=None)->torch.Tensor:
     "Predicted classes [P, n] of every model of w [P, N] on images x [n, C, 28, 28], in blocks."
+    # CPU: blocks whose activations stay in cache (1.5x the speed
+    cpu = torch.device(device).type == 'cpu'
+    bs, bx = bs or (8 if cpu else 256), bx or (256 if cpu else 2000)   # of 50 models x 500 images)
     return torch.cat([torch.cat([population_logits(w[i:i+bs].to(device), xb.to(device), act).argmax(-1).cpu()
                                  for xb in x.split(bx)], 1)
                       for i in range(0, len(w), bs)])

@@ -146,6 +146,7 @@ def _held_elsewhere(lock:Path)->bool:
 # %% ../nbs/09_infra.ipynb #1cadfee7
 @contextmanager
 def writer_lock(path,  # the output, a file or a folder
+                *,
                 every_rank:bool=False):  # torchrun: lock in every process, not only rank 0
     ("Hold the exclusive writer lock of `path` while the block runs; refuse if another process writes it, a "
      "folder above it or a file in it.")
@@ -204,6 +205,7 @@ def staged_path(out)->Path:
 def resume_or_stage(out,  # the file the caller asked for (None: nothing is saved)
                     restart:bool,  # start over
                     resume,  # resume(path, restart): the state to continue, or None; raises `error`
+                    *,
                     error=BadFileError,  # what `resume` raises for a side file of other settings
                     drop:bool=True,  # remove such a side file (False on the processes that do not write)
                    )->tuple:  # (the file to save to, the saved state to continue or None)
@@ -225,6 +227,7 @@ MAX_COUNT, MAX_SEED = 10**6, 2**62   # the largest count (models, epochs, sample
 
 def check_number(name:str,  # the argument's name, for the message
                  v,  # its value
+                 *,
                  lo=None, hi=None,  # inclusive bounds (None: open)
                  integer:bool=False,  # must be an int (not a float, not a bool)
                 ):  # v, when it passes

@@ -66,7 +66,7 @@ def bandwidths(z:torch.Tensor,  # anchors [M, D]
     "Per-dimension KDE bandwidth [D]."
     M = len(z)
     if not isinstance(rule, str):
-        return torch.full((z.shape[1],), float(check_number('bandwidth', rule, 1e-12, 10)))
+        return torch.full((z.shape[1],), float(check_number('bandwidth', rule, lo=1e-12, hi=10)))
     sd = z.std(0)
     if rule == 'scott': return sd * M ** (-1 / 5)
     if rule == 'silverman':
@@ -110,7 +110,7 @@ class CorrelatedKDESampler:
     def __init__(self, anchors:torch.Tensor,  # [M, D]
                  h:float=0.5):  # kernel scale: 0 replays the anchors, 1 adds their whole spread again
         _check_anchors(anchors)
-        check_number('the kernel scale h', h, 0, 100)
+        check_number('the kernel scale h', h, lo=0, hi=100)
         self.anchors, self.h = anchors.float(), float(h)
         # [M, D]; dev.T @ dev = covariance
         self.dev = (self.anchors - self.anchors.mean(0)) / math.sqrt(len(anchors) - 1)
@@ -164,6 +164,7 @@ METHODS = ('kde', 'kde30', 'ckde', 'ckde30', 'gmm', 'gmm30', 'uniform')
 def make_sampler(method:str,  # 'kde', 'kde30', 'ckde', 'ckde30', 'gmm', 'gmm30' or 'uniform'
                  z:torch.Tensor,  # the anchors [M, D]
                  acc:torch.Tensor,  # their accuracies [M] (the '...30' methods keep the top `frac`)
+                 *,
                  bandwidth=0.002,  # for 'kde'/'kde30' (see `bandwidths`)
                  frac:float=0.3,  # the top fraction of the '...30' methods
                  h:float=0.5,  # the kernel scale of 'ckde'/'ckde30' (see `CorrelatedKDESampler`)
@@ -187,7 +188,7 @@ def sample_models(ae:HyperAE,  # a trained autoencoder
                   seed:int=0,  # the draw's seed
                  )->tuple:  # (weights [n, N], latents [n, D])
     "n new models decoded from the sampler's latents."
-    check_number('n', n, 1, MAX_COUNT, integer=True)
+    check_number('n', n, lo=1, hi=MAX_COUNT, integer=True)
     # weights, decoder activations, error sets
     check_memory(n * (4 * 4 * n_params(ae.channels) + 4096), f"{n} sampled models")
     z = sampler.sample(n, seed)
@@ -223,6 +224,7 @@ MODELZOOS_KEYS = {False: ('module_list.0', 'module_list.3', 'module_list.6', 'mo
 
 def to_state_dicts(w:torch.Tensor,  # flat weights [P, N]
                    keys:str='hyperrep',  # 'hyperrep' (`ZooCNN`'s) or 'modelzoos' (`module_list.*`)
+                   *,
                    dropout:bool=False,  # keys='modelzoos': their CNN built with dropout > 0
                   )->list:  # P state dicts
     "One state dict per model of w [P, N], for `ZooCNN` or for the ModelZoos CNN class."
@@ -237,6 +239,7 @@ def to_state_dicts(w:torch.Tensor,  # flat weights [P, N]
 # %% ../nbs/04_kde_sampling.ipynb #6dd63de7
 def select_models(ae:HyperAE, sampler, n:int,  # the autoencoder, a latent sampler, how many models to keep
                   data:ImageData,  # the data set; only its training split is read
+                  *,
                   k:int=10,  # candidates per kept model: K n are drawn and decoded
                   act:str='tanh',  # the zoo's activation
                   probe:int=1000,  # training images scored per candidate
@@ -246,7 +249,7 @@ def select_models(ae:HyperAE, sampler, n:int,  # the autoencoder, a latent sampl
                  )->tuple:  # (weights [n, N], latents [n, D], info dict)
     ("The best n of k*n decoded samples by accuracy on training images, optionally no two of "
      "them sharing many errors.")
-    check_number('k', k, 1, MAX_COUNT // max(1, n), integer=True)
+    check_number('k', k, lo=1, hi=MAX_COUNT // max(1, n), integer=True)
     if max_overlap is not None and not 0 <= max_overlap <= 1:
         raise ValueError(f"max_overlap must be in [0, 1], not {max_overlap}")
     t = time.time()
@@ -303,7 +306,7 @@ class Yardstick:
 # %% ../nbs/04_kde_sampling.ipynb #935e0de9
 def yardstick(w_train:torch.Tensor, props:dict,  # training checkpoints [M, N] (aligned) and properties
               ref:torch.Tensor, test:tuple,  # the alignment reference [N] (or None); (test images, labels)
-              act:str='tanh', device='cpu')->Yardstick:
+              act:str='tanh', *, device='cpu')->Yardstick:
     "Everything the protocol needs from the training split, computed once."
     err = predictions(w_train, test[0], act, device) != test[1]                    # [M, n_test]
     return Yardstick(w_train, err, nearest_other(w_train, props['model'], props['epoch']), ref, test, act)
@@ -343,6 +346,7 @@ def memorization_zeng(w:torch.Tensor,  # the models to judge [P, N]
                       w_ref:torch.Tensor,  # their reference [M, N]: last-epoch reconstructions
                       test:tuple,  # (test images, labels)
                       act:str='tanh',  # the zoo's activation
+                      *,
                       exclude_self:bool=False,  # w is w_ref: each row skips itself
                       device='cpu',
                      )->dict:  # per model [P]: acc, nn_dist (raw L2), max_iou
@@ -363,6 +367,7 @@ def memorization_zeng(w:torch.Tensor,  # the models to judge [P, N]
 def ensemble_acc(w:torch.Tensor,  # a population's flat weights [P, N]
                  x:torch.Tensor, y:torch.Tensor,  # images [n, C, 28, 28] and labels [n]
                  act:str='tanh',  # the zoo's activation
+                 *,
                  k:int=None,  # ensemble the first k models (None: all P)
                  per_image:bool=False,  # return which images the ensemble gets right [n] (for paired tests)
                  device='cpu',

@@ -50,9 +50,11 @@ def behaviour_loss(w_hat:torch.Tensor,  # decoded flat vectors [B, N]
                    w:torch.Tensor,  # the models they reconstruct [B, N]
                    x:torch.Tensor,  # probe images [K, C, 28, 28] (from the training split)
                    act:str='tanh',  # the zoo's activation
+                   target:torch.Tensor=None,  # the originals' logits [B, K, 10] when known (w unused)
                   )->torch.Tensor:  # scalar
     "Mean squared difference between the logits of decoded and original models on probe images."
-    with torch.no_grad(): target = population_logits(w, x, act)                    # [B, K, 10]
+    if target is None:
+        with torch.no_grad(): target = population_logits(w, x, act)                # [B, K, 10]
     return (population_logits(w_hat, x, act) - target).pow(2).mean()
 
 # %% ../nbs/03_lwln.ipynb #8c91b4d8

@@ -162,7 +162,7 @@ def permute_neurons(w:torch.Tensor, gen:torch.Generator=None)->torch.Tensor:
     return w.gather(1, permutation_index(perms, c))
 
 # %% ../nbs/01_tokenize.ipynb #d7f7675d
-def neuron_features(w:torch.Tensor, l:int, outgoing:bool=True)->torch.Tensor:
+def neuron_features(w:torch.Tensor, l:int, *, outgoing:bool=True)->torch.Tensor:
     "Per neuron of hidden layer l: incoming weights and bias, then outgoing weights [B, n_l, F]."
     c, B = channels_of(w.shape[1]), len(w)
     (ws, bs), (wn, _) = layer_slices(c)[l], layer_slices(c)[l + 1]
@@ -187,7 +187,8 @@ def align_neurons(w:torch.Tensor,  # flat vectors [B, N]
             perms[l] = torch.arange(HIDDEN[l]).expand(B, -1).clone()
             cur = w.gather(1, permutation_index(perms, c))
             # [B, n, F], [n, F]
-            fm, fr = neuron_features(cur, l, s > 0), neuron_features(ref[None].to(w), l, s > 0)[0]
+            fm, fr = neuron_features(cur, l, outgoing=s > 0), neuron_features(ref[None].to(w), l,
+                    outgoing=s > 0)[0]
             sim = (fr @ fm.transpose(1, 2)).double().cpu().numpy()                  # [B, n_ref, n_model]
             perms[l] = torch.stack([torch.as_tensor(linear_sum_assignment(sb, maximize=True)[1])
                                     for sb in sim])

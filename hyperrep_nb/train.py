@@ -12,7 +12,7 @@ from pathlib import Path
 from dataclasses import asdict, fields
 import torch
 from tqdm.auto import tqdm
-from .engine import LAYERS, n_params, channels_of, Population, predictions
+from .engine import LAYERS, n_params, channels_of, Population, population_logits, predictions
 from .infra import dist_env, dist_init, rank_device, shard
 from .zoo import Zoo, Recipe
 from .infra import (atomic_save, atomic_json, load_checked, BadFileError, differences,
@@ -31,15 +31,22 @@ def _lr_factor(c:AEConfig, t:float)->float:
 
 # %% ../nbs/03a_train.ipynb #ac0b3592
 @torch.no_grad()
-def validate(ae:HyperAE, w:torch.Tensor, sigma:torch.Tensor, bs:int=500,
-             x:torch.Tensor=None,
-             act:str='tanh')->dict:  # with probe images x [K, C, 28, 28]: also the behavioural loss
-    ("Reconstruction losses (LWLN and plain MSE), per-layer R^2 and (given x) the behavioural "
-     "loss of `ae` on w [M, N].")
+def validate(ae:HyperAE,  # the autoencoder
+             w:torch.Tensor,  # validation vectors [M, N]
+             sigma:torch.Tensor,  # LWLN's per-layer scales
+             bs:int=500,  # vectors per pass
+             x:torch.Tensor=None,  # probe images [K, C, 28, 28]: also the behavioural loss
+             act:str='tanh',  # the zoo's activation
+             target:torch.Tensor=None,  # the originals' logits on x [M, K, 10], if already known
+            )->dict:
+    "Reconstruction losses (LWLN and plain MSE), per-layer R^2 and (given x) the behavioural loss of `ae` on w."
     w_hat = reconstruct(ae, w, bs)
     r = dict(rec=lwln_loss(w_hat, w, sigma).item(), mse=lwln_loss(w_hat, w).item(),
              r2=layer_r2(w_hat, w).tolist())
-    if x is not None: r['beh'] = behaviour_loss(w_hat, w, x, act).item()
+    if x is not None:   # in blocks of 8 models: all at once would hold [K, 8 M, 24, 24] activations
+        ts = target.split(8) if target is not None else [None] * math.ceil(len(w) / 8)
+        blocks = zip(w_hat.split(8), w.split(8), ts)
+        r['beh'] = sum(behaviour_loss(a, b, x, act, target=t).item() * len(a) for a, b, t in blocks) / len(w)
     return r
 
 # %% ../nbs/03a_train.ipynb #d5c2af30
@@ -114,7 +121,7 @@ def _batch_loss(net:torch.nn.Module,  # the autoencoder (wrapped in DDP under to
     return loss + (world - 1) * (1 - c.beta) * con, dict(loss=loss, rec=rec, con=con, beh=beh)
 
 # %% ../nbs/03a_train.ipynb #4b5370f6
-def _ae_file(ae, best_state, sigma, ref, source, run, hist, best, epochs_done, train):
+def _ae_file(ae, best_state, sigma, ref, *, source, run, hist, best, epochs_done, train):
     "The saved form of a (possibly unfinished) training run."
     d = ae_state(ae, sigma=sigma, ref=ref, source=source, run=run, history=hist, best_val=best,
                  epochs_done=epochs_done, train=train)
@@ -124,6 +131,7 @@ def _ae_file(ae, best_state, sigma, ref, source, run, hist, best, epochs_done, t
 # %% ../nbs/03a_train.ipynb #ca7a2de6
 def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dataset`)
              config:AEConfig=AEConfig(),  # architecture and training (`ae_config('cpu')`)
+             *,
              lwln:bool=True,  # layer-wise normalised loss (else the plain MSE)
              out:str=None,  # file to save to and resume from
              seed:int=0,  # everything random: initialisation, batches, augmentations, dropout
@@ -140,9 +148,9 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     ("Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation loss (or "
      "the last); under torchrun, with DDP.")
     c, w_tr, channels = config, data.w['train'], channels_of(data.w['train'].shape[1])
-    check_number('epochs', c.epochs, 1, MAX_COUNT, integer=True)
-    check_number('batch_size', c.batch_size, 1, MAX_COUNT, integer=True)
-    check_number('lr', c.lr, 0)
+    check_number('epochs', c.epochs, lo=1, hi=MAX_COUNT, integer=True)
+    check_number('batch_size', c.batch_size, lo=1, hi=MAX_COUNT, integer=True)
+    check_number('lr', c.lr, lo=0)
     rank, world = dist_init(device)
     device = rank_device(device)
     if c.batch_size % world:
@@ -156,6 +164,8 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     if c.behaviour and images is None: images = load_dataset(data.recipe.dataset).train[0]
     # validation probe: fixed training images
     act, x_val = data.recipe.act, (images[:256].to(device) if c.behaviour else None)
+    with torch.no_grad():   # the originals' validation logits [M, 256, 10]: the same every epoch, computed once
+        t_val = None if x_val is None else torch.cat([population_logits(b, x_val, act) for b in data.w['val'].split(8)])
     sigma = layer_sigmas(w_tr)
     run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr),
                n_val=len(data.w['val']),
@@ -207,7 +217,7 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
                 for k, v in parts.items(): tot[k] += v.item() / n_batches
             # rec, beh: means over this process's rows
             tot = mean_over_ranks(tot)
-            val = validate(ae, data.w['val'], sigma_dev, x=x_val, act=act)
+            val = validate(ae, data.w['val'], sigma_dev, x=x_val, act=act, target=t_val)
             # the validation loss (no contrastive term)
             crit = val['rec'] + c.behaviour / c.beta * val.get('beh', 0.)
             hist.append(dict(epoch=e + 1, **tot, val_rec=val['rec'], val_mse=val['mse'], val_r2=val['r2'],
@@ -216,13 +226,16 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
                 best, best_state = crit, {k: v.detach().cpu().clone() for k, v in ae.state_dict().items()}
             bar.set_postfix(rec=f"{tot['rec']:.3f}", con=f"{tot['con']:.2f}", val=f"{val['rec']:.3f}")
             if out and rank == 0 and (e + 1 in (c.epochs, end) or (e + 1) % max(1, c.epochs // 50) == 0):
-                atomic_save(_ae_file(ae, best_state, sigma, data.ref, source, run, hist, best, e + 1,
-                               dict(model=ae.state_dict(), opt=opt.state_dict(), rng=torch.get_rng_state(),
+                atomic_save(_ae_file(ae, best_state, sigma, data.ref, source=source, run=run, hist=hist,
+                                     best=best, epochs_done=e + 1,
+                               train=dict(model=ae.state_dict(), opt=opt.state_dict(),
+                                          rng=torch.get_rng_state(),
                                     gen=gen.get_state())), out)
     if best_state is not None: ae.load_state_dict(best_state)
     info = dict(sigma=sigma, lwln=lwln, history=hist, best_val=best, recipe=data.recipe, ref=data.ref)
     if out and rank == 0 and end == c.epochs:
-        atomic_save(_ae_file(ae, best_state, sigma, data.ref, source, run, hist, best, c.epochs, None), out)
+        atomic_save(_ae_file(ae, best_state, sigma, data.ref, source=source, run=run, hist=hist, best=best,
+                             epochs_done=c.epochs, train=None), out)
         # done: the new autoencoder replaces the old
         if out != final: os.replace(out, final)
     return ae.eval(), info
@@ -359,7 +372,7 @@ def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
     return fig
 
 # %% ../nbs/03a_train.ipynb #b5bc4cbc
-def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, epochs=(21, 25), seed:int=0, device='cpu',
+def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, *, epochs=(21, 25), seed:int=0, device='cpu',
                     progress:bool=True,
                     align:bool=True,  # align neurons across models first (`align_data`)
                     target:str='input',  # see `train_ae`

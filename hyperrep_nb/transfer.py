@@ -58,6 +58,7 @@ def welch(a:torch.Tensor, b:torch.Tensor)->dict:
 
 # %% ../nbs/05_transfer.ipynb #c67d33c5
 def diff_ci(a:torch.Tensor, b:torch.Tensor,  # two samples [n] and [m] (paired: [n] and [n])
+            *,
             stat:str='mean',  # 'mean' or 'median'
             paired:bool=False,  # resample the same indices of a and b
             n_boot:int=2000, level:float=0.95, seed:int=0)->list:  # [lo, hi]
@@ -88,15 +89,18 @@ def at_least(a:torch.Tensor, b:torch.Tensor,  # two samples (see `diff_ci`)
 def finetune(w:torch.Tensor,  # the population's flat weights [P, N]
              recipe:str,  # the target zoo's recipe (its data set is the target)
              epochs:int,  # epochs of fine-tuning
+             *,
              out=None,  # zoo file to write and resume from (None: in memory)
              data=None,  # the target data set (default: the recipe's, by name)
              n_train:int=None,  # fine-tune on the first n_train training images only
              seed0:int=1,  # models get seeds seed0, seed0+1, ... (their data order)
+             seeds:list=None,  # or one seed per model (see `make_zoo`)
              device='cpu',  # 'cpu' or 'cuda'
              progress:bool=True,  # a progress bar
             )->torch.Tensor:  # test accuracy [P, epochs + 1] (epoch 0 = as given)
     "Fine-tune every model of a population on the recipe's data set; test accuracy per epoch."
-    z = make_zoo(recipe, len(w), epochs, out=out, seed0=seed0, data=data, n_train=n_train, device=device,
+    z = make_zoo(recipe, len(w), epochs, out=out, seed0=seed0, seeds=seeds, data=data, n_train=n_train,
+                 device=device,
                  progress=progress, init=w)
     return z.metrics['test_acc']
 
@@ -194,10 +198,8 @@ REPRO_PRESETS = {
                          epochs=(0, 1, 5, 10, 25, 50),
                          transfer=(('svhn', 'mnist'), ('mnist', 'svhn'), ('stl10', 'cifar10')),
                          transfer_models=100, transfer_epochs=50, transfer_n_train=None),
-    'quick': ReproConfig(zoo_models=60, zoo_epochs=10, window=(6, 10), ae_epochs=30, n_samples=20,
-                         finetune_epochs=2, epochs=(0, 1, 2),
-                         fit_epochs=30,
-                         transfer_models=10, transfer_epochs=1, transfer_n_train=1000),
+    'quick': ReproConfig(zoo_models=60, zoo_epochs=10, window=(6, 10), ae_epochs=15, n_samples=20,
+                         finetune_epochs=2, epochs=(0, 1, 2), fit_epochs=20, transfer=()),
     'tiny': ReproConfig(zoo_models=12, zoo_epochs=4, window=(2, 4), ae='tiny', ae_epochs=2, n_samples=6,
                         finetune_epochs=2, fit_epochs=2,
                         epochs=(0, 1, 2), transfer_models=3, transfer_epochs=1, transfer_n_train=200),
@@ -346,12 +348,12 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
                                every_rank=True)   # DDP
     if c.fit_epochs:
         st(f'{ds}:fit autoencoder', (d/'fit.json').exists(),
-           lambda: _fit_ae(c, zoo, zoo_file, d, device, st.progress), every_rank=True)
+           lambda: _fit_ae(c, zoo, zoo_file, d=d, device=device, progress=st.progress), every_rank=True)
     st(f'{ds}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, data, device))
     return zoo, d, data
 
 # %% ../nbs/05_transfer.ipynb #6ec4e466
-def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, d:Path, device, progress:bool):
+def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, *, d:Path, device, progress:bool):
     ("S_FIT's autoencoder, fitted to its anchors and kept at its last epoch, into d/ae_fit.pt; what it "
      "reconstructs into d/fit.json.")
     data = align_data(zoo_dataset(zoo, epochs=c.window))
@@ -395,10 +397,12 @@ def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
         if kind not in aes: continue
         ae, _, _, p, z = aes[kind]
         h = c.fit_h if kind == 'fit' else c.ckde_h
-        sampler = make_sampler(method, z, p['test_acc'], c.bandwidth, c.top_frac, h, c.gmm_components, c.seed)
+        sampler = make_sampler(method, z, p['test_acc'], bandwidth=c.bandwidth, frac=c.top_frac, h=h,
+                               components=c.gmm_components, seed=c.seed)
         if select:
             try:
-                pops[pop], latents[pop], info = select_models(ae, sampler, c.n_samples, data, c.select_k, act,
+                pops[pop], latents[pop], info = select_models(ae, sampler, c.n_samples, data, k=c.select_k,
+                                                              act=act,
                                                               seed=c.seed, device=device,
                                                                max_overlap=c.div_overlap
                                                                if select == 'diverse' else None)
@@ -411,7 +415,7 @@ def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
     # the top checkpoints, by S_KDE30's rule
     w_top = top_anchors(w_tr, acc_tr, c.top_frac)
     pops.update(_baselines(c, w_tr, w_top))
-    ys = yardstick(w_tr, props, ref, data.test, act, device)
+    ys = yardstick(w_tr, props, ref, data.test, act, device=device)
     # one checkpoint per held-out model
     held = zoo_dataset(zoo, epochs=(c.window[1],) * 2).w['test']
     every = {**pops, 'train': w_tr, 'held-out models': held}
@@ -434,7 +438,7 @@ def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
                 d/'novelty.json')   # the marker: last
 
 # %% ../nbs/05_transfer.ipynb #86582296
-def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sources:dict):
+def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, *, st:Stages, device, sources:dict):
     "B_T, B_F, B_mean, S_KDE30 and S_SEL on the target of one pair: {population: accuracy [n, E+1]}."
     if src not in sources: sources[src] = _source(c, src, out, st, device)
     zoo, d, _ = sources[src]
@@ -463,6 +467,7 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, st:Stages, device, sour
 # %% ../nbs/05_transfer.ipynb #f2cc88ab
 def reproduce(out,  # the run's folder: every stage's files, report.md, report.json
               preset:str|ReproConfig='cpu',  # 'cpu', 'tiny' or 'paper', or a whole `ReproConfig`
+              *,
               device='cpu',  # 'cpu' or 'cuda'
               progress:bool=True,  # progress bars and a line per stage
               **overrides,  # `ReproConfig` fields to change, e.g. zoo_models=100
@@ -490,21 +495,22 @@ def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
     if cfile.exists() and read_json(cfile, 'run configuration') != cj:
         raise ValueError(f"{out} holds a run with other settings ({cfile}): "
                          "choose another --out or delete it")
-    st = Stages(out, progress)
+    st = Stages(out, progress=progress)
     if st.rank == 0: atomic_json(cj, cfile)
     sources = {c.dataset: _source(c, c.dataset, out, st, device)}
     zoo, d, data = sources[c.dataset]
     curves = {'B_T': zoo.metrics['test_acc'][zoo_dataset(zoo, epochs=(0, 0)).props['test']['model']]}
-    for pop in _finetuned(c):
-        f = d/f'ft_{pop}.pt'
-        w = load_population(d/f'pop_{pop}.pt')[0]
-        curves[pop] = _zoo_stage(st, f'{c.dataset}:finetune {pop}', f, c.finetune_epochs,
-                                 lambda: finetune(w, zoo.recipe.name, c.finetune_epochs,
-                                 out=f, data=data, n_train=c.zoo_n_train, seed0=20_001, device=device,
-                                 progress=progress)).metrics['test_acc']
+    pops = _finetuned(c)
+    ws = [load_population(d/f'pop_{pop}.pt')[0] for pop in pops]                  # [n, N] each
+    seeds = [20_001 + i for w in ws for i in range(len(w))]      # every population: the same data orders
+    f = d/'finetune.pt'                                          # all populations in one run of the engine
+    ft = _zoo_stage(st, f'{c.dataset}:finetune', f, c.finetune_epochs,
+                    lambda: finetune(torch.cat(ws), zoo.recipe.name, c.finetune_epochs, out=f, data=data,
+                                     n_train=c.zoo_n_train, seeds=seeds, device=device, progress=progress))
+    curves.update(zip(pops, ft.metrics['test_acc'].split([len(w) for w in ws])))
     transfer, skipped = {}, {}
     for src, tgt in c.transfer:
-        try: transfer[f'{src}->{tgt}'] = _transfer(c, src, tgt, out, st, device, sources)
+        try: transfer[f'{src}->{tgt}'] = _transfer(c, src, tgt, out, st=st, device=device, sources=sources)
         except (DataError, FileNotFoundError) as e: skipped[f'{src}->{tgt}'] = str(e).splitlines()[0]
     # rank 0 writes the report; the others return it
     if st.rank > 0:
@@ -539,7 +545,7 @@ def _verdict(parts:list)->str:
     return 'no detectable difference' if parts and all(p == 'unclear' for p in parts) else 'does not hold'
 
 # %% ../nbs/05_transfer.ipynb #62450ffb
-def findings(c:ReproConfig, lw:dict, curves:dict, tab:dict, tests:dict, ttab:dict, tcurves:dict)->list:
+def findings(c:ReproConfig, lw:dict, curves:dict, *, tab:dict, tests:dict, ttab:dict, tcurves:dict)->list:
     ("The paper's five findings checked against our numbers with bootstrap CIs: "
      "[(finding, verdict, evidence)].")
     m = lambda pop, e, t=tab: t.get(pop, {}).get(str(e), {}).get('mean', float('nan'))
@@ -617,7 +623,8 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->d
         raise BadFileError(f"{d/'memorization.pt'} is not a memorization file this library "
                            "wrote: delete it and rerun")
     mem, ens = saved['per_model'], saved['ens10_hits']
-    rows = [*findings(c, lw, curves, tab, tests, ttab, transfer), beyond_front(mem, nov),
+    rows = [*findings(c, lw, curves, tab=tab, tests=tests, ttab=ttab, tcurves=transfer),
+            beyond_front(mem, nov),
             as_diverse(mem, ens, nov['populations'])]
     rep['findings'] = [dict(finding=f, verdict=v, evidence=e) for f, v, e in rows]
     axs = plot_front({k: v for k, v in mem.items() if k not in ('train', 'B_mean')}, nov['front'],

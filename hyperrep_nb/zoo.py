@@ -119,7 +119,7 @@ class Zoo:
     def population(self, epoch:int=-1, device='cpu', **kw)->Population:
         "The zoo's models at one epoch as a `Population` with the recipe's optimiser settings."
         r = self.recipe
-        return Population(self.weights[:, epoch], r.act, r.lr, r.wd, device=device, **kw)
+        return Population(self.weights[:, epoch], r.act, lr=r.lr, wd=r.wd, device=device, **kw)
 
     def accuracy_table(self, metric:str='test_acc'):
         "Per epoch: mean, std, min and max of a metric over the models that did not diverge."
@@ -131,10 +131,11 @@ class Zoo:
                      else nan) for e in range(self.epochs + 1)]
 
 # %% ../nbs/00_zoo.ipynb #68008a84
-def _zoo_config(recipe, n_models, epochs, seed0, n_train, init=None):
+def _zoo_config(recipe, n_models, *, epochs, seed0, n_train, init=None, seeds=None):
     c = dict(recipe=recipe.name, n_models=n_models, epochs=epochs, seed0=seed0, n_train=n_train)
     if init is not None:
         c['init'] = hashlib.sha1(init.detach().cpu().float().contiguous().numpy().tobytes()).hexdigest()[:16]
+    if seeds is not None: c['seeds'] = hashlib.sha1(str(list(seeds)).encode()).hexdigest()[:16]
     return c
 
 # %% ../nbs/00_zoo.ipynb #15e03e59
@@ -174,7 +175,7 @@ def _write_manifest(out, d, seconds):
     atomic_json(man, Path(out).with_suffix('.json'))
 
 # %% ../nbs/00_zoo.ipynb #3dedb28f
-def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, init, out, restart:bool,
+def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, init, out, *, restart:bool,
            device, progress:bool, kw:dict)->dict:
     ("Train the models of `seeds` (from `init` [P, N] or their seeds' init) in one process, saving to `out` "
      "each epoch: the zoo dict.")
@@ -184,19 +185,19 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
     final = out
     # one writer per zoo (or shard) file
     with writer_lock(out, every_rank=True) if out else nullcontext():
-        out, d = resume_or_stage(final, restart, lambda p, rs: _resume(p, config, r, rs), ZooFileError)
+        out, d = resume_or_stage(final, restart, lambda p, rs: _resume(p, config, r, rs), error=ZooFileError)
         fresh = d is None
         if fresh:
             w0 = init if init is not None else torch.stack([init_params(int(s), r.init, r.channels)
                                                             for s in seeds])   # [P, N]
-            pop = Population(w0, r.act, r.lr, r.wd, device, **kw)
+            pop = Population(w0, r.act, lr=r.lr, wd=r.wd, device=device, **kw)
             tr = pop.evaluate(xtr, ytr)
             metrics = dict(zip(METRICS, [*tr, *pop.evaluate(*data.val), *pop.evaluate(*data.test)]))
             d = dict(format=ZOO_FORMAT, version=ZOO_VERSION, recipe=asdict(r), config=config, seeds=seeds,
                      weights=pop.params.cpu()[:, None], metrics={k: v[:, None] for k, v in metrics.items()},
                      diverged=pop.diverged.cpu(), epochs_done=0, adam=None, seconds=0.)
         else:
-            pop = Population(d['weights'][:, -1], r.act, r.lr, r.wd, device, **kw)
+            pop = Population(d['weights'][:, -1], r.act, lr=r.lr, wd=r.wd, device=device, **kw)
             if d['adam']:
                 adam = d['adam']
                 pop.m, pop.v, pop.t = adam['m'].to(pop.device), adam['v'].to(pop.device), adam['t']
@@ -262,7 +263,7 @@ def _merge(parts:list, config:dict)->dict:
                 adam=adam, seconds=max(p['seconds'] for p in parts))
 
 # %% ../nbs/00_zoo.ipynb #89c9edc0
-def _sharded(train, config:dict, seeds:torch.Tensor, init, out, rank:int, world:int)->dict:
+def _sharded(train, config:dict, seeds:torch.Tensor, init, out, *, rank:int, world:int)->dict:
     ("Under torchrun: this process trains its shard with `train(seeds, init, file, config)`; rank 0 "
      "merges: the whole zoo dict.")
     import torch.distributed as dist
@@ -290,8 +291,10 @@ def _sharded(train, config:dict, seeds:torch.Tensor, init, out, rank:int, world:
 def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
              n_models:int,  # population size P
              epochs:int,  # epochs of training (checkpoints 0..epochs)
+             *,
              out:str=None,  # zoo file to write (and resume from); None keeps it in memory
              seed0:int=1,  # models get seeds seed0, seed0+1, ...
+             seeds:list=None,  # or one seed per model, e.g. the same seeds for several populations
              data:ImageData=None,  # the data set; default: load the recipe's by name
              root:str=None,  # data root for `load_dataset`
              n_train:int=None,  # train on the first n_train training images only (a subset for speed)
@@ -303,10 +306,14 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
             )->Zoo:
     ("Train a zoo of `n_models` CNNs for `epochs` epochs, keeping every epoch's checkpoint and metrics; "
      "under torchrun, sharded.")
-    check_number('n_models', n_models, 1, MAX_COUNT, integer=True)
-    check_number('epochs', epochs, 0, MAX_COUNT, integer=True)
-    check_number('seed0', seed0, 0, MAX_SEED, integer=True)
-    if n_train is not None: check_number('n_train', n_train, 1, None, integer=True)
+    check_number('n_models', n_models, lo=1, hi=MAX_COUNT, integer=True)
+    check_number('epochs', epochs, lo=0, hi=MAX_COUNT, integer=True)
+    check_number('seed0', seed0, lo=0, hi=MAX_SEED, integer=True)
+    if seeds is not None:
+        seeds = [check_number('seeds', int(s) if torch.is_tensor(s) else s, lo=0, hi=MAX_SEED, integer=True)
+                 for s in seeds]
+        if len(seeds) != n_models: raise ValueError(f"{len(seeds)} seeds for {n_models} models")
+    if n_train is not None: check_number('n_train', n_train, lo=1, hi=None, integer=True)
     r = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
     data = data or load_dataset(r.dataset, root)
     if data.channels != r.channels:
@@ -315,11 +322,12 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     # every checkpoint, the copy each epoch's concatenation and save make: 3x
     check_memory(3 * 4 * n_models * (epochs + 1) * n_params(r.channels),
                  f"a zoo of {n_models} models x {epochs + 1} checkpoints")
-    config = _zoo_config(r, n_models, epochs, seed0, n_train, init)
-    seeds = torch.arange(seed0, seed0 + n_models)
+    config = _zoo_config(r, n_models, epochs=epochs, seed0=seed0, n_train=n_train, init=init, seeds=seeds)
+    seeds = torch.arange(seed0, seed0 + n_models) if seeds is None else torch.tensor(seeds)
     rank, world = dist_init(device)
-    train = lambda s, w0, f, conf: _train(r, data, n_train, conf, s, w0, f, restart, rank_device(device),
-                                          progress and rank == 0, kw)
+    train = lambda s, w0, f, conf: _train(r, data, n_train, conf, s, w0, f, restart=restart,
+                                          device=rank_device(device),
+                                          progress=progress and rank == 0, kw=kw)
     if world == 1:
         zoo = Zoo.from_dict(train(seeds, init, out, config))
         # a killed torchrun run's shards, of any process count
@@ -330,7 +338,7 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     # every process checks an existing file the same way
     d = _resume(out, config, r, restart)
     if d is not None and d['epochs_done'] == epochs: return Zoo.from_dict(d)       # finished before
-    return Zoo.from_dict(_sharded(train, config, seeds, init, out, rank, world))
+    return Zoo.from_dict(_sharded(train, config, seeds, init, out, rank=rank, world=world))
 
 # %% ../nbs/00_zoo.ipynb #857697e2
 def plot_zoo(zoo:Zoo,  # the zoo to show

@@ -107,6 +107,7 @@ def _result_metrics(lines:list, epochs:list)->dict:
 # %% ../nbs/08_import.ipynb #2269a1a3
 def import_zoo(src,  # a Ray Tune zoo folder, or a folder of plain state-dict files (with `pattern`)
                recipe:str|Recipe,  # the zoo's recipe or its name (metrics are on its data set)
+               *,
                pattern:str=None,  # plain files under src, e.g. '{model}/epoch_{epoch}.pt'
                missing:str='drop',  # models with other epochs: 'drop' (reported) or 'error'
                out=None,  # zoo file to write (None: in memory)

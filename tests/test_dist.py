@@ -98,7 +98,7 @@ def test_reproduce_under_torchrun(tmp_path):
     rep = json.loads((out/'report.json').read_text())
     ft.test_eq(len(rep['findings']), 6 + len(rep['transfer']))                        # (1)-(4), (5) per transfer, (6), (7)
     stages = set(rep['timings_s']) - {'report', 'total'}
-    assert {'digits:zoo', 'digits:autoencoders', 'digits:samples', 'digits:finetune B_mean'} <= stages, stages
+    assert {'digits:zoo', 'digits:autoencoders', 'digits:samples', 'digits:finetune'} <= stages, stages
     ft.test_eq(json.loads((out/'timings_partial.json').read_text()), {})          # no attempt left unfinished
     ft.test_eq(sorted(str(p) for p in out.rglob('*rank*')), [])                    # every shard merged and removed
     c = REPRO_PRESETS['tiny']

@@ -117,6 +117,11 @@ def test_site_in_a_browser(site):
                     page.locator('div.api#HyperAE').scroll_into_view_if_needed(); page.screenshot(path=f'{shots}/02_autoencoder_api.png')
                 if pg == '04_kde_sampling.html':
                     page.locator('main img').last.scroll_into_view_if_needed(); page.screenshot(path=f'{shots}/04_kde_sampling_figure.png')
+                if pg == 'index.html':
+                    page.locator('main img[alt*="quick preset"]').first.scroll_into_view_if_needed()
+                    page.screenshot(path=f'{shots}/index_quick_figure.png')
+                if pg == '03_lwln.html':
+                    page.locator('main img').last.scroll_into_view_if_needed(); page.screenshot(path=f'{shots}/03_lwln_figure.png')
         page.goto(base + 'index.html', wait_until='load')                       # the search box finds a phrase of another page
         page.fill('#q', 'noise front')
         page.wait_for_selector('#hits a', timeout=5000)
