@@ -324,7 +324,7 @@ def _reproduce_parser(sub):
                        help="the paper's pipeline end to end: zoo, autoencoders, samplers, "
                             "fine-tuning, transfer, report")
     p.add_argument('--preset', default='cpu', choices=sorted(REPRO_PRESETS),
-                   help='quick: a working generator in about 6 min on 2 cores (no transfer); cpu: the full '
+                   help='quick: a working generator in about 5 min on 2 cores (no transfer); cpu: the full '
                         'run, about an hour on 2 cores; paper: GPU scale; tiny: smoke test')
     p.add_argument('--out', default=None,
                    help='output folder (default runs/reproduce-PRESET); a re-run resumes')

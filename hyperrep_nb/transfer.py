@@ -169,6 +169,7 @@ class ReproConfig:
     zoo_n_train: int = None          # train the zoo on a subset (None: all)
     ae: str = 'cpu'                  # autoencoder preset
     ae_epochs: int = None            # None: the preset's
+    ae_probe: int = None             # images per step of the behavioural term (None: the preset's)
     n_samples: int = 40              # models per sampled population
     bandwidth: float = 0.002         # KDE bandwidth (the authors')
     top_frac: float = 0.3            # S_KDE30's fraction
@@ -198,7 +199,8 @@ REPRO_PRESETS = {
                          epochs=(0, 1, 5, 10, 25, 50),
                          transfer=(('svhn', 'mnist'), ('mnist', 'svhn'), ('stl10', 'cifar10')),
                          transfer_models=100, transfer_epochs=50, transfer_n_train=None),
-    'quick': ReproConfig(zoo_models=60, zoo_epochs=10, window=(6, 10), ae_epochs=15, n_samples=20,
+    'quick': ReproConfig(zoo_models=60, zoo_epochs=10, window=(6, 10), ae_epochs=15, ae_probe=16,
+                         n_samples=20,
                          finetune_epochs=2, epochs=(0, 1, 2), fit_epochs=20, transfer=()),
     'tiny': ReproConfig(zoo_models=12, zoo_epochs=4, window=(2, 4), ae='tiny', ae_epochs=2, n_samples=6,
                         finetune_epochs=2, fit_epochs=2,
@@ -341,7 +343,7 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
     zoo = _zoo_stage(st, f'{ds}:zoo', zoo_file, c.zoo_epochs,
                      lambda: make_zoo(recipe, c.zoo_models, c.zoo_epochs, out=zoo_file, data=data,
                                       n_train=c.zoo_n_train, device=device, progress=st.progress))
-    cfg = ae_config(c.ae, **({'epochs': c.ae_epochs} if c.ae_epochs else {}))
+    cfg = ae_config(c.ae, **{k: v for k, v in (('epochs', c.ae_epochs), ('probe', c.ae_probe)) if v})
     st(f'{ds}:autoencoders', (d/'lwln.json').exists(),
        lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress,
                                source=dict(zoo=str(zoo_file.resolve()), window=list(c.window))),
@@ -357,7 +359,8 @@ def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, *, d:Path, device, progress:b
     ("S_FIT's autoencoder, fitted to its anchors and kept at its last epoch, into d/ae_fit.pt; what it "
      "reconstructs into d/fit.json.")
     data = align_data(zoo_dataset(zoo, epochs=c.window))
-    cfg = ae_config(c.ae, epochs=c.fit_epochs, batch_size=c.fit_batch, dropout=0.0)
+    cfg = ae_config(c.ae, epochs=c.fit_epochs, batch_size=c.fit_batch, dropout=0.0,
+                    **({'probe': c.ae_probe} if c.ae_probe else {}))
     t = time.time()
     ae, info = train_ae(data, cfg, out=d/'ae_fit.pt', seed=c.seed, device=device, progress=progress,
                         keep='last',

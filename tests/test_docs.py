@@ -3,7 +3,8 @@
 Every page in the reading order must load, show every figure its notebook has (image outputs and markdown images),
 link only to pages and anchors that exist, and, for a notebook that exports a module, carry a rendered API doc with a
 signature for every public function and class of that module. README.md must be what tools/docs.sh writes from
-nbs/index.ipynb. Set DOCS_SHOTS=folder to keep screenshots.
+nbs/index.ipynb, and every percentage a notebook's prose quotes must be in its outputs or on the experiments or
+scale page. Set DOCS_SHOTS=folder to keep screenshots.
 """
 import functools, http.server, importlib, inspect, json, os, re, subprocess, sys, threading
 from pathlib import Path
@@ -137,3 +138,28 @@ def test_site_in_a_browser(site):
         if frag not in ids.get(target, set()): problems.append(f'{pg}: link {href} names an anchor that {target} lacks')
     assert not problems, '\n'.join(problems)
     assert set(ids) == set(pages), 'every page was visited'
+
+PCT = re.compile(r'(?<![\w.])(\d+(?:\.\d+)?)\s?%')
+NUM = re.compile(r'(?<![\w.])\d+(?:\.\d+)?')
+
+def _unsourced_percentages(nb:dict, ref:str)->list:
+    "Percentages in a notebook's prose that neither its outputs nor `ref` (the experiments and scale pages) contain."
+    outs = ' '.join(''.join(o.get('text', '')) + ''.join(o.get('data', {}).get('text/plain', ''))
+                    + ''.join(o.get('data', {}).get('text/markdown', '')) for c in nb['cells'] for o in c.get('outputs', []))
+    known = {float(x) for x in NUM.findall(ref + ' ' + outs)}
+    def sourced(p:str)->bool:
+        v, dec = float(p), len(p.split('.')[1]) if '.' in p else 0
+        # as written, or a fraction written as 0.xy, or (an integer) a rounding of a number with decimals
+        return any(round(x, dec) == v or round(100 * x, dec) == v for x in known if x == v or (x <= 1) or dec == 0)
+    return [p for c in nb['cells'] if c['cell_type'] == 'markdown' for p in PCT.findall(''.join(c['source']))
+            if not sourced(p)]
+
+def test_prose_percentages_come_from_outputs_or_the_experiments_page():
+    "A notebook's prose quotes no percentage that its outputs or the experiments/scale pages do not contain (#23)."
+    ref = (ROOT/'nbs'/'experiments.md').read_text() + (ROOT/'nbs'/'scale.md').read_text()
+    bad = {f.name: u for f in sorted((ROOT/'nbs').glob('*.ipynb'))
+           if (u := _unsourced_percentages(json.loads(f.read_text()), ref))}
+    assert not bad, f'percentages in prose with no source: {bad}'
+    # the check catches a made-up number
+    fake = dict(cells=[dict(cell_type='markdown', source=['S_FIT reaches 97.3% at epoch 0.'])])
+    assert _unsourced_percentages(fake, ref) == ['97.3'], 'a number in no output and on no page must be flagged'
