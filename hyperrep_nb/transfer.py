@@ -19,7 +19,7 @@ from .infra import (atomic_json, atomic_save, atomic_text, writer_lock, BadFileE
 from .data import load_dataset, DataError
 from .infra import dist_env, dist_init, barrier
 from .tokens import zoo_dataset, align_data, align_neurons, Augment
-from .autoencoder import ae_config
+from .autoencoder import AEConfig, ae_config
 from .train import lwln_experiment, load_ae, train_ae, reconstruction_report, fidelity_summary
 from .kde_sampling import (training_anchors, top_anchors, make_sampler, sample_models,
                                       select_models, save_population, load_population,
@@ -331,6 +331,11 @@ def _zoo_stage(st:Stages, name:str, f:Path, epochs:int, train)->Zoo:
     st(name, done, train, every_rank=True)
     return zoo if done else Zoo.load(f)
 
+# %% ../nbs/05_transfer.ipynb #689a8c61
+def _ae_cfg(c:ReproConfig, **fixed)->AEConfig:
+    "The run's autoencoder configuration: preset `c.ae`, the run's epochs and probe images where set, then `fixed`."
+    return ae_config(c.ae, **({k: v for k, v in (('epochs', c.ae_epochs), ('probe', c.ae_probe)) if v} | fixed))
+
 # %% ../nbs/05_transfer.ipynb #173fc144
 def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
     ("The zoo, both autoencoders, and the sampled and baseline populations of data set ds (made "
@@ -343,7 +348,7 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
     zoo = _zoo_stage(st, f'{ds}:zoo', zoo_file, c.zoo_epochs,
                      lambda: make_zoo(recipe, c.zoo_models, c.zoo_epochs, out=zoo_file, data=data,
                                       n_train=c.zoo_n_train, device=device, progress=st.progress))
-    cfg = ae_config(c.ae, **{k: v for k, v in (('epochs', c.ae_epochs), ('probe', c.ae_probe)) if v})
+    cfg = _ae_cfg(c)
     st(f'{ds}:autoencoders', (d/'lwln.json').exists(),
        lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress,
                                source=dict(zoo=str(zoo_file.resolve()), window=list(c.window))),
@@ -359,8 +364,7 @@ def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, *, d:Path, device, progress:b
     ("S_FIT's autoencoder, fitted to its anchors and kept at its last epoch, into d/ae_fit.pt; what it "
      "reconstructs into d/fit.json.")
     data = align_data(zoo_dataset(zoo, epochs=c.window))
-    cfg = ae_config(c.ae, epochs=c.fit_epochs, batch_size=c.fit_batch, dropout=0.0,
-                    **({'probe': c.ae_probe} if c.ae_probe else {}))
+    cfg = _ae_cfg(c, epochs=c.fit_epochs, batch_size=c.fit_batch, dropout=0.0)
     t = time.time()
     ae, info = train_ae(data, cfg, out=d/'ae_fit.pt', seed=c.seed, device=device, progress=progress,
                         keep='last',
