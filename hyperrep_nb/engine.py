@@ -143,6 +143,16 @@ def _unflatten(w, channels):
         else: out.append((w[:, ws].reshape(P, *s), w[:, bs].reshape(P, 1, s[0])))
     return out
 
+# %% ../nbs/00_engine.ipynb #9d4bab8e
+def _conv1_shared(x:torch.Tensor,  # images every model sees [B, C, 28, 28]
+                  W1:torch.Tensor,  # all models' conv1 filters [P*8, C, 5, 5]
+                  b1:torch.Tensor,  # their biases [P*8]
+                 )->torch.Tensor:  # [B, P*8, 24, 24], channels-last
+    "conv1 of all models on shared images, as the product of the 5x5 patches [B, 576, C*25] and the filters."
+    cols = F.unfold(x, 5).mT                                                        # [B, 576, C*25]
+    out = torch.baddbmm(b1, cols, W1.reshape(len(W1), -1).t().expand(len(x), -1, -1))  # [B, 576, P*8]
+    return out.view(len(x), 24, 24, -1).permute(0, 3, 1, 2)
+
 # %% ../nbs/00_engine.ipynb #a87838f0
 def population_logits(w:torch.Tensor,  # flat parameters [P, N]
                       x:torch.Tensor,  # images: [B, C, 28, 28] for all, or [P, B, C, 28, 28] per model
@@ -159,8 +169,9 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
     shared = x.dim() == 4
     # model p's images in channel group p
     if not shared: x = x.transpose(0, 1).reshape(B, P*C, 28, 28)
-    x = x.contiguous(memory_format=torch.channels_last)
-    a = f(F.max_pool2d(F.conv2d(x, W1, b1, groups=1 if shared else P), 2))       # [B, P*8, 12, 12]
+    a = _conv1_shared(x, W1, b1) if shared else F.conv2d(x.contiguous(memory_format=torch.channels_last), W1,
+                                                         b1, groups=P)       # [B, P*8, 24, 24]
+    a = f(F.max_pool2d(a, 2))                                                    # [B, P*8, 12, 12]
     a = f(F.max_pool2d(F.conv2d(a, W2, b2, groups=P), 2))                        # [B, P*6, 4, 4]
     a = f(F.conv2d(a, W3, b3, groups=P))                                         # [B, P*4, 3, 3]
     # [P, B, 36], channel-major flatten

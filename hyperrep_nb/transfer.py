@@ -93,6 +93,7 @@ def finetune(w:torch.Tensor,  # the population's flat weights [P, N]
              out=None,  # zoo file to write and resume from (None: in memory)
              data=None,  # the target data set (default: the recipe's, by name)
              n_train:int=None,  # fine-tune on the first n_train training images only
+             n_val:int=None,  # evaluate on the first n_val validation images each epoch (None: all)
              seed0:int=1,  # models get seeds seed0, seed0+1, ... (their data order)
              seeds:list=None,  # or one seed per model (see `make_zoo`)
              device='cpu',  # 'cpu' or 'cuda'
@@ -100,8 +101,7 @@ def finetune(w:torch.Tensor,  # the population's flat weights [P, N]
             )->torch.Tensor:  # test accuracy [P, epochs + 1] (epoch 0 = as given)
     "Fine-tune every model of a population on the recipe's data set; test accuracy per epoch."
     z = make_zoo(recipe, len(w), epochs, out=out, seed0=seed0, seeds=seeds, data=data, n_train=n_train,
-                 device=device,
-                 progress=progress, init=w)
+                 n_val=n_val, device=device, progress=progress, init=w)
     return z.metrics['test_acc']
 
 # %% ../nbs/05_transfer.ipynb #1cd415ab
@@ -185,6 +185,10 @@ class ReproConfig:
     pca_k: int = 64                  # B_pca's principal components
     noise_sigma: float = 0.1         # the B_noise population that is fine-tuned (the front uses a grid)
     finetune_epochs: int = 25
+    # the others are fine-tuned for `short_epochs` (None: all for `finetune_epochs`)
+    long_pops: tuple = ('S_KDE30', 'S_FIT', 'B_mean')
+    short_epochs: int = 10
+    n_val: int = 1000                # validation images evaluated per epoch when fine-tuning (the test split: all)
     epochs: tuple = (0, 1, 5, 10, 25)   # epochs in the tables
     transfer: tuple = (('digits', 'fashion_mnist'),)   # (source, target) pairs
     transfer_models: int = 20        # models per transfer population
@@ -195,15 +199,15 @@ class ReproConfig:
 REPRO_PRESETS = {
     'cpu': ReproConfig(),
     'paper': ReproConfig(dataset='mnist', zoo_models=1000, zoo_epochs=50, ae='paper', n_samples=100,
-                         finetune_epochs=50, fit_epochs=0,
+                         finetune_epochs=50, short_epochs=None, fit_epochs=0,
                          epochs=(0, 1, 5, 10, 25, 50),
                          transfer=(('svhn', 'mnist'), ('mnist', 'svhn'), ('stl10', 'cifar10')),
                          transfer_models=100, transfer_epochs=50, transfer_n_train=None),
     'quick': ReproConfig(zoo_models=60, zoo_epochs=10, window=(6, 10), ae_epochs=15, ae_probe=16,
-                         n_samples=20,
-                         finetune_epochs=2, epochs=(0, 1, 2), fit_epochs=20, transfer=()),
+                         n_samples=20, finetune_epochs=2, short_epochs=None, epochs=(0, 1, 2), fit_epochs=20,
+                         transfer=()),
     'tiny': ReproConfig(zoo_models=12, zoo_epochs=4, window=(2, 4), ae='tiny', ae_epochs=2, n_samples=6,
-                        finetune_epochs=2, fit_epochs=2,
+                        finetune_epochs=2, short_epochs=1, fit_epochs=2,
                         epochs=(0, 1, 2), transfer_models=3, transfer_epochs=1, transfer_n_train=200),
 }
 
@@ -330,6 +334,18 @@ def _zoo_stage(st:Stages, name:str, f:Path, epochs:int, train)->Zoo:
     # under torchrun the zoo is sharded over the processes
     st(name, done, train, every_rank=True)
     return zoo if done else Zoo.load(f)
+
+# %% ../nbs/05_transfer.ipynb #29f8d6f3
+def _finetune_stage(st:Stages, name:str, f:Path, ws:dict, recipe:str, epochs:int, *, data, n_train, n_val,
+                    seed0:int, device)->dict:
+    ("Every population of ws {population: [n, N]} fine-tuned in one run of the engine into the zoo file f, "
+     "model i of each with seed seed0 + i (the same data orders): {population: test accuracy [n, epochs+1]}.")
+    seeds = [seed0 + i for w in ws.values() for i in range(len(w))]
+    z = _zoo_stage(st, name, f, epochs,
+                   lambda: finetune(torch.cat(list(ws.values())), recipe, epochs, out=f, data=data,
+                                    n_train=n_train, n_val=n_val, seeds=seeds, device=device,
+                                    progress=st.progress))
+    return dict(zip(ws, z.metrics['test_acc'].split([len(w) for w in ws.values()])))
 
 # %% ../nbs/05_transfer.ipynb #689a8c61
 def _ae_cfg(c:ReproConfig, **fixed)->AEConfig:
@@ -461,15 +477,12 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, *, st:Stages, device, s
     inits = {'B_F': zoo.weights[test_models, min(25, zoo.epochs)],
              **{p: load_population(d/f'pop_{p}.pt')[0][:n] for p in ('B_mean', 'S_KDE30', 'S_SEL')}}
     bt = _zoo_stage(st, f'{src}->{tgt}:B_T', t/'B_T.pt', E,
-                    lambda: make_zoo(recipe, n, E, out=t/'B_T.pt', data=data,
-                    n_train=c.transfer_n_train, seed0=10_001, device=device, progress=st.progress))
-    curves = {'B_T': bt.metrics['test_acc']}
-    for pop, w in inits.items():
-        f = t/f'{pop}.pt'
-        curves[pop] = _zoo_stage(st, f'{src}->{tgt}:{pop}', f, E,
-                                 lambda: finetune(w, tgt, E, out=f, data=data, n_train=c.transfer_n_train,
-                                 seed0=10_001, device=device, progress=st.progress)).metrics['test_acc']
-    return curves
+                    lambda: make_zoo(recipe, n, E, out=t/'B_T.pt', data=data, n_train=c.transfer_n_train,
+                                     n_val=c.n_val, seed0=10_001, device=device, progress=st.progress))
+    # the pre-trained populations in one run, the same data orders as B_T's
+    return {'B_T': bt.metrics['test_acc'],
+            **_finetune_stage(st, f'{src}->{tgt}:finetune', t/'finetune.pt', inits, tgt, E, data=data,
+                              n_train=c.transfer_n_train, n_val=c.n_val, seed0=10_001, device=device)}
 
 # %% ../nbs/05_transfer.ipynb #f2cc88ab
 def reproduce(out,  # the run's folder: every stage's files, report.md, report.json
@@ -507,14 +520,16 @@ def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
     sources = {c.dataset: _source(c, c.dataset, out, st, device)}
     zoo, d, data = sources[c.dataset]
     curves = {'B_T': zoo.metrics['test_acc'][zoo_dataset(zoo, epochs=(0, 0)).props['test']['model']]}
-    pops = _finetuned(c)
-    ws = [load_population(d/f'pop_{pop}.pt')[0] for pop in pops]                  # [n, N] each
-    seeds = [20_001 + i for w in ws for i in range(len(w))]      # every population: the same data orders
-    f = d/'finetune.pt'                                          # all populations in one run of the engine
-    ft = _zoo_stage(st, f'{c.dataset}:finetune', f, c.finetune_epochs,
-                    lambda: finetune(torch.cat(ws), zoo.recipe.name, c.finetune_epochs, out=f, data=data,
-                                     n_train=c.zoo_n_train, seeds=seeds, device=device, progress=progress))
-    curves.update(zip(pops, ft.metrics['test_acc'].split([len(w) for w in ws])))
+    ws = {pop: load_population(d/f'pop_{pop}.pt')[0] for pop in _finetuned(c)}       # [n, N] each
+    # the long populations for all epochs, the others for `short_epochs`, each group in one run
+    long = {k: w for k, w in ws.items() if c.short_epochs is None or k in c.long_pops}
+    for name, group, E in (('finetune', long, c.finetune_epochs),
+                           (f'finetune{c.short_epochs}', {k: w for k, w in ws.items() if k not in long},
+                            c.short_epochs)):
+        if group:
+            curves |= _finetune_stage(st, f'{c.dataset}:{name}', d/f'{name}.pt', group, zoo.recipe.name, E,
+                                      data=data, n_train=c.zoo_n_train, n_val=c.n_val, seed0=20_001,
+                                      device=device)
     transfer, skipped = {}, {}
     for src, tgt in c.transfer:
         try: transfer[f'{src}->{tgt}'] = _transfer(c, src, tgt, out, st=st, device=device, sources=sources)
@@ -718,6 +733,14 @@ def as_diverse(mem:dict,  # per-model measures {population: {acc, iou_within, ..
             "ens10 is within 2 points of theirs",
             _verdict(parts), ev)
 
+# %% ../nbs/05_transfer.ipynb #f09008b6
+def _finetune_note(c:ReproConfig)->str:
+    "What the report's fine-tuning tables hold, in a sentence."
+    s = f"Fine-tuning: {c.finetune_epochs} epochs"
+    if c.short_epochs is not None:
+        s += f" for {', '.join(c.long_pops)}, {c.short_epochs} for the other populations"
+    return s + f" (validation on the first {c.n_val} images per epoch; test accuracy on the whole test split). "
+
 # %% ../nbs/05_transfer.ipynb #05000021
 def report_md(c:ReproConfig, rep:dict)->str:
     "The report as markdown: findings, tables in the paper's layout, novelty, timings."
@@ -727,6 +750,7 @@ def report_md(c:ReproConfig, rep:dict)->str:
          f"{c.window[0]}-{c.window[1]} ({rep['lwln']['n_train']} training checkpoints); {c.n_samples} models "
          "per sampled population; "
          f"B_T = the zoo's {rep['in_dataset']['B_T']['0']['n']} test-split models trained from scratch. "
+         f"{_finetune_note(c)}"
          "Accuracies in % on the test set: "
          "mean (std) over n models, 95% bootstrap CI of the mean, Welch p against B_T. A finding's verdict "
          "comes from 95% bootstrap CIs of "

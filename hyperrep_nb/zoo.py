@@ -9,7 +9,7 @@ __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'Recipe', 'get_rec
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
 import hashlib, os, re, time
 from contextlib import nullcontext
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import torch
 from tqdm.auto import tqdm
@@ -131,8 +131,9 @@ class Zoo:
                      else nan) for e in range(self.epochs + 1)]
 
 # %% ../nbs/00_zoo.ipynb #68008a84
-def _zoo_config(recipe, n_models, *, epochs, seed0, n_train, init=None, seeds=None):
+def _zoo_config(recipe, n_models, *, epochs, seed0, n_train, init=None, seeds=None, n_val=None):
     c = dict(recipe=recipe.name, n_models=n_models, epochs=epochs, seed0=seed0, n_train=n_train)
+    if n_val is not None: c['n_val'] = n_val   # absent when all: zoos made before n_val existed still resume
     if init is not None:
         c['init'] = hashlib.sha1(init.detach().cpu().float().contiguous().numpy().tobytes()).hexdigest()[:16]
     if seeds is not None: c['seeds'] = hashlib.sha1(str(list(seeds)).encode()).hexdigest()[:16]
@@ -298,6 +299,7 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
              data:ImageData=None,  # the data set; default: load the recipe's by name
              root:str=None,  # data root for `load_dataset`
              n_train:int=None,  # train on the first n_train training images only (a subset for speed)
+             n_val:int=None,  # evaluate on the first n_val validation images each epoch (None: all)
              device='cpu',  # 'cpu' or 'cuda'
              progress:bool=True,  # show a progress bar (models x epochs)
              init:torch.Tensor=None,  # start from these weights [P, N], not the recipe's init
@@ -314,6 +316,7 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
                  for s in seeds]
         if len(seeds) != n_models: raise ValueError(f"{len(seeds)} seeds for {n_models} models")
     if n_train is not None: check_number('n_train', n_train, lo=1, hi=None, integer=True)
+    if n_val is not None: check_number('n_val', n_val, lo=1, hi=None, integer=True)
     r = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
     data = data or load_dataset(r.dataset, root)
     if data.channels != r.channels:
@@ -322,7 +325,10 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     # every checkpoint, the copy each epoch's concatenation and save make: 3x
     check_memory(3 * 4 * n_models * (epochs + 1) * n_params(r.channels),
                  f"a zoo of {n_models} models x {epochs + 1} checkpoints")
-    config = _zoo_config(r, n_models, epochs=epochs, seed0=seed0, n_train=n_train, init=init, seeds=seeds)
+    config = _zoo_config(r, n_models, epochs=epochs, seed0=seed0, n_train=n_train, init=init, seeds=seeds,
+                         n_val=n_val)
+    # the validation split evaluated each epoch
+    if n_val is not None: data = replace(data, val=tuple(t[:n_val] for t in data.val))
     seeds = torch.arange(seed0, seed0 + n_models) if seeds is None else torch.tensor(seeds)
     rank, world = dist_init(device)
     train = lambda s, w0, f, conf: _train(r, data, n_train, conf, s, w0, f, restart=restart,

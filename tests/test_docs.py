@@ -88,6 +88,8 @@ def test_site_in_a_browser(site):
             bare = page.eval_on_selector_all('main pre', 'es => es.filter(e => ["rgba(0, 0, 0, 0)", "transparent"].includes('
                                              'getComputedStyle(e).backgroundColor)).length')
             if bare: problems.append(f'{pg}: {bare} code blocks without a style')
+            secs = page.eval_on_selector_all('nav div.sec', 'es => es.map(e => e.textContent)')
+            if secs != ['Tutorial', 'Reference']: problems.append(f'{pg}: sidebar sections {secs}, nbs/sidebar.yml has Tutorial, Reference')
             h2 = page.eval_on_selector_all('main h2[id]', 'es => es.length')
             toc = page.eval_on_selector_all('nav div.toc a', 'es => es.length')
             if h2 and toc != h2: problems.append(f'{pg}: {h2} sections but {toc} entries in its table of contents')

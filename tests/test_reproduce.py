@@ -20,6 +20,10 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
                                                 'ens10', 'ens_all'})
     assert rep['novelty']['S_SEL']['reads_data'] and not rep['novelty']['S_CKDE30']['reads_data']
     assert len(rep['noise_front']) >= 6
+    # the long populations fine-tuned for all epochs (2), the others for short_epochs (1); B_T is the zoo's
+    for pop in ('S_KDE30', 'S_FIT', 'B_mean', 'B_T'): ft.test_eq(sorted(rep['in_dataset'][pop]), ['0', '1', '2'])
+    for pop in ('S_KDE', 'B_noise0.1', 'S_SEL'): ft.test_eq(sorted(rep['in_dataset'][pop]), ['0', '1'])
+    assert {'digits:finetune', 'digits:finetune1'} <= set(rep['timings_s']), rep['timings_s']
     assert rep['timings_s']['total'] > 0 and 'digits:zoo' in rep['timings_s']
     assert (tmp_path/'full'/'report.md').exists()
     # the verdicts depend on the host's float rounding at these sizes: assert their shape and that each follows from its own
@@ -37,7 +41,7 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     # the uninterrupted one, and the killed stages' time is kept
     out = tmp_path/'killed'
     exe = Path(sys.executable).parent/'hyperrep'
-    for marker in ('digits/ae_lwln.pt', 'digits/ae_fit.pt', 'digits/pop_S_SEL.pt', 'digits/finetune.pt', 'transfer/digits-fashion_mnist/B_F.pt'):
+    for marker in ('digits/ae_lwln.pt', 'digits/ae_fit.pt', 'digits/pop_S_SEL.pt', 'digits/finetune.pt', 'transfer/digits-fashion_mnist/finetune.pt'):
         p = subprocess.Popen([str(exe), *ARGS, '--out', str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t0 = time.time()
         while time.time() - t0 < 300 and not (out/marker).exists() and p.poll() is None: time.sleep(0.02)

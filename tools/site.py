@@ -22,6 +22,7 @@ div.wrap { display: flex; align-items: flex-start; }
 nav.side { position: sticky; top: 0; height: 100vh; box-sizing: border-box; flex: 0 0 15rem; overflow-y: auto; padding: 1rem;
            background: #f6f8fa; border-right: 1px solid #ddd; font: 14px/1.5 sans-serif; }
 nav.side a { display: block; padding: .15rem .3rem; color: #0b57d0; text-decoration: none; }
+nav.side div.sec { margin: .7rem 0 .2rem; font-size: 12px; font-weight: bold; text-transform: uppercase; color: #666; }
 nav.side a.here { font-weight: bold; background: #e3e9f2; border-radius: 4px; }
 main.page { flex: 1 1 auto; min-width: 0; max-width: 62rem; padding: 1rem 2rem; }
 div.api { border-left: 3px solid #0b57d0; padding: .2rem 1rem; margin: 1rem 0; background: #fbfcfe; }
@@ -52,6 +53,16 @@ function hrSearch(q) {
 def reading_order(sidebar=NBS/'sidebar.yml'):
     "The notebooks (file names) in the order of nbs/sidebar.yml."
     return re.findall(r'^\s*-\s*(\S+\.(?:ipynb|md))\s*$', sidebar.read_text(), re.M)
+
+def sections(sidebar=NBS/'sidebar.yml')->dict:
+    "The sidebar section of every page {file: section name}; pages outside a section are absent."
+    out, sec = {}, None
+    for line in sidebar.read_text().splitlines():
+        if (m := re.match(r'^(\s*)-\s*section:\s*(.+?)\s*$', line)): sec = (len(m.group(1)), m.group(2))
+        elif (m := re.match(r'^(\s*)-\s*(\S+\.(?:ipynb|md))\s*$', line)):
+            if sec and len(m.group(1)) > sec[0]: out[m.group(2)] = sec[1]
+            else: sec = None
+    return out
 
 def title(nb):
     "A notebook's title: its first markdown heading."
@@ -114,14 +125,20 @@ def headings(body)->list:
         if text: out.append((int(level), hid, text))
     return out
 
-def nav(pages, here, toc=()):
-    "The sidebar: a search box, every page in reading order, the current one marked with its table of contents."
+def nav(pages, here, toc=(), secs=None):
+    "The sidebar: a search box, every page in reading order under its section, the current one with its table of contents."
     def link(p, t):
         a = f'<a href="{p}"{" class=here" if p == here else ""}>{html.escape(t)}</a>'
         if p != here or not toc: return a
         return a + '<div class="toc">' + ''.join(f'<a href="#{i}">{html.escape(h)}</a>' for i, h in toc) + '</div>'
     box = '<input id="q" type="search" placeholder="search the docs" oninput="hrSearch(this.value)"><div id="hits"></div>'
-    return f'<nav class="side"><b>hyperrep_nb</b>{box}' + ''.join(link(p, t) for p, t in pages) + '</nav>'
+    items, last = [], None
+    for p, t in pages:
+        sec = (secs or {}).get(p)
+        if sec and sec != last: items.append(f'<div class="sec">{html.escape(sec)}</div>')
+        last = sec
+        items.append(link(p, t))
+    return f'<nav class="side"><b>hyperrep_nb</b>{box}' + ''.join(items) + '</nav>'
 
 def page_text(body)->str:
     "A page's readable text for the search index: no scripts, styles or tags, whitespace collapsed."
@@ -176,6 +193,7 @@ def build(dest=ROOT/'_site'):
         else: nb = doc_notebook(p)
         nbs.append((f'{p.stem}.html', title(nb), nb))
     pages, index = [(f, t) for f, t, _ in nbs], []
+    secs = {f'{Path(f).stem}.html': sec for f, sec in sections().items()}
     for i, (f, t, nb) in enumerate(nbs):
         page = render(nb, mj)
         body = page[page.find('<body'):]
@@ -184,7 +202,7 @@ def build(dest=ROOT/'_site'):
         index.append(dict(u=f, t=t, h=[(i, h) for _, i, h in hs], x=page_text(body)))
         page = page.replace('<title>Notebook</title>', f'<title>{html.escape(t)} - hyperrep_nb</title>')
         page = page.replace('</head>', f'<style>{CSS}</style><script src="search.js"></script><script>{SEARCH_JS}</script></head>', 1)
-        page = re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + '<div class="wrap">' + nav(pages, f, toc) + '<main class="page">', page, count=1)
+        page = re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + '<div class="wrap">' + nav(pages, f, toc, secs) + '<main class="page">', page, count=1)
         page = page.replace('</body>', pager(pages, i) + '</main></div></body>', 1)
         (dest/f).write_text(page)
     (dest/'search.js').write_text('window.SEARCH = ' + json.dumps(index) + ';\n')   # a script, not JSON: works from file:// too
