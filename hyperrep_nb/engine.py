@@ -151,7 +151,7 @@ def _conv1_shared(x:torch.Tensor,  # images every model sees [B, C, 28, 28]
     "conv1 of all models on shared images, as the product of the 5x5 patches [B, 576, C*25] and the filters."
     cols = F.unfold(x, 5).mT                                                        # [B, 576, C*25]
     out = torch.baddbmm(b1, cols, W1.reshape(len(W1), -1).t().expand(len(x), -1, -1))  # [B, 576, P*8]
-    return out.view(len(x), 24, 24, -1).permute(0, 3, 1, 2)
+    return out.view(len(x), 24, 24, len(W1)).permute(0, 3, 1, 2)
 
 # %% ../nbs/00_engine.ipynb #a87838f0
 def population_logits(w:torch.Tensor,  # flat parameters [P, N]

@@ -20,8 +20,9 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
                                                 'ens10', 'ens_all'})
     assert rep['novelty']['S_SEL']['reads_data'] and not rep['novelty']['S_CKDE30']['reads_data']
     assert len(rep['noise_front']) >= 6
-    # the long populations fine-tuned for all epochs (2), the others for short_epochs (1); B_T is the zoo's
-    for pop in ('S_KDE30', 'S_FIT', 'B_mean', 'B_T'): ft.test_eq(sorted(rep['in_dataset'][pop]), ['0', '1', '2'])
+    # the long populations fine-tuned for all epochs (2), the others for short_epochs (1); B_T is the zoo's (4 epochs)
+    ft.test_eq(sorted(rep['in_dataset']['B_T']), ['0', '1', '2', '3', '4'])
+    for pop in ('S_KDE30', 'S_FIT', 'B_mean'): ft.test_eq(sorted(rep['in_dataset'][pop]), ['0', '1', '2'])
     for pop in ('S_KDE', 'B_noise0.1', 'S_SEL'): ft.test_eq(sorted(rep['in_dataset'][pop]), ['0', '1'])
     assert {'digits:finetune', 'digits:finetune1'} <= set(rep['timings_s']), rep['timings_s']
     assert rep['timings_s']['total'] > 0 and 'digits:zoo' in rep['timings_s']
