@@ -17,7 +17,7 @@ from .zoo import Zoo, make_zoo, get_recipe
 from .infra import (atomic_json, atomic_save, atomic_text, writer_lock, BadFileError, load_checked,
                                read_json)
 from .data import load_dataset, DataError
-from .infra import dist_env, dist_init, barrier
+from .infra import dist_env, dist_init, barrier, check_number, MAX_COUNT
 from .tokens import zoo_dataset, align_data, align_neurons, Augment
 from .autoencoder import AEConfig, ae_config
 from .train import lwln_experiment, load_ae, train_ae, reconstruction_report, fidelity_summary
@@ -499,6 +499,8 @@ def reproduce(out,  # the run's folder: every stage's files, report.md, report.j
     bad = set(overrides) - set(ReproConfig.__dataclass_fields__)
     if bad: raise ValueError(f"unknown ReproConfig field(s) {sorted(bad)}: see ReproConfig")
     c = preset if isinstance(preset, ReproConfig) else replace(_preset(preset), **overrides)
+    # the findings read every fine-tuned population after one epoch
+    if c.short_epochs is not None: check_number('short_epochs', c.short_epochs, lo=1, hi=MAX_COUNT, integer=True)
     out = Path(out)
     if out.exists() and not out.is_dir(): raise BadFileError(f"{out} is a file: --out must be a folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -594,7 +596,8 @@ def findings(c:ReproConfig, lw:dict, curves:dict, *, tab:dict, tests:dict, ttab:
                 "uniform latents decoded "
                 f"(S_U) {u1:.1f}%; mean training model (B_mean) {m('B_mean', 0):.1f}% at epoch 0, "
                 f"{m('B_mean', 1):.1f}% after 1"))
-    ks = [k for k in (1, 5, 10, 12) if 2 * k < c.finetune_epochs + 1 and str(2 * k) in tab.get('B_T', {})]
+    ks = [k for k in (1, 5, 10, 12) if 2 * k < c.finetune_epochs + 1 and str(2 * k) in tab.get('B_T', {})
+          and str(k) in tab.get('S_KDE30', {})]
     ev = '; '.join(f"S_KDE30 @{k} {m('S_KDE30', k):.1f}% vs B_T @{2*k} {m('B_T', 2*k):.1f}% (CI "
                    f"{ci(col('S_KDE30', k), col('B_T', 2*k))})"
                    for k in ks)
