@@ -50,19 +50,19 @@ function hrSearch(q) {
 }
 """
 
-def reading_order(sidebar=NBS/'sidebar.yml'):
-    "The notebooks (file names) in the order of nbs/sidebar.yml."
-    return re.findall(r'^\s*-\s*(\S+\.(?:ipynb|md))\s*$', sidebar.read_text(), re.M)
-
-def sections(sidebar=NBS/'sidebar.yml')->dict:
-    "The sidebar section of every page {file: section name}; pages outside a section are absent."
-    out, sec = {}, None
+def sidebar_pages(sidebar=NBS/'sidebar.yml')->list:
+    "Every page of nbs/sidebar.yml in order, with the section it sits in: [(file, section or None)]."
+    out, sec = [], None
     for line in sidebar.read_text().splitlines():
         if (m := re.match(r'^(\s*)-\s*section:\s*(.+?)\s*$', line)): sec = (len(m.group(1)), m.group(2))
         elif (m := re.match(r'^(\s*)-\s*(\S+\.(?:ipynb|md))\s*$', line)):
-            if sec and len(m.group(1)) > sec[0]: out[m.group(2)] = sec[1]
-            else: sec = None
+            if sec and len(m.group(1)) <= sec[0]: sec = None       # back at the section's own depth: outside it
+            out.append((m.group(2), sec and sec[1]))
     return out
+
+def reading_order(sidebar=NBS/'sidebar.yml')->list:
+    "The notebooks (file names) in the order of nbs/sidebar.yml."
+    return [f for f, _ in sidebar_pages(sidebar)]
 
 def title(nb):
     "A notebook's title: its first markdown heading."
@@ -193,7 +193,7 @@ def build(dest=ROOT/'_site'):
         else: nb = doc_notebook(p)
         nbs.append((f'{p.stem}.html', title(nb), nb))
     pages, index = [(f, t) for f, t, _ in nbs], []
-    secs = {f'{Path(f).stem}.html': sec for f, sec in sections().items()}
+    secs = {f'{Path(f).stem}.html': sec for f, sec in sidebar_pages() if sec}
     for i, (f, t, nb) in enumerate(nbs):
         page = render(nb, mj)
         body = page[page.find('<body'):]
