@@ -56,6 +56,16 @@ def ae_config(preset:str='cpu',  # 'cpu', 'paper' or 'tiny'
     if bad: raise ValueError(f"unknown AEConfig field(s) {sorted(bad)}")
     return replace(PRESETS[preset], **overrides)
 
+# %% ../nbs/02_autoencoder.ipynb #5e0f3b1e
+def _dropout(x:torch.Tensor,  # activations
+             p:float,  # the probability of zeroing an entry
+             gen:torch.Generator=None,  # where the masks come from (None: torch's global generator)
+            )->torch.Tensor:
+    ("Inverted dropout with masks from `gen`: autoencoders trained side by side on threads each draw "
+     "from their own generator, so every run repeats.")
+    if not p: return x
+    return torch.where(torch.rand(x.shape, generator=gen, device=x.device) >= p, x / (1 - p), 0.)
+
 # %% ../nbs/02_autoencoder.ipynb #b2dfd329
 class Block(nn.Module):
     "A pre-norm transformer block: self-attention and an MLP, each with a residual."
@@ -63,17 +73,23 @@ class Block(nn.Module):
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(c.d_model), nn.LayerNorm(c.d_model)
         self.qkv, self.proj = nn.Linear(c.d_model, 3 * c.d_model), nn.Linear(c.d_model, c.d_model)
-        self.mlp = nn.Sequential(nn.Linear(c.d_model, c.d_ff), nn.GELU(), nn.Linear(c.d_ff, c.d_model),
-                                 nn.Dropout(c.dropout))
+        self.mlp = nn.Sequential(nn.Linear(c.d_model, c.d_ff), nn.GELU(), nn.Linear(c.d_ff, c.d_model))
         self.h, self.p = c.n_heads, c.dropout
+        # dropout's generator (`train_ae` gives each run its own); None: torch's global one
+        self.gen = None
 
     def forward(self, x):                                                    # x: [B, T, d]
         B, T, d = x.shape
+        p = self.p if self.training else 0.
         # [B, h, T, d/h] each
         q, k, v = self.qkv(self.ln1(x)).view(B, T, 3, self.h, d // self.h).permute(2, 0, 3, 1, 4)
-        a = F.scaled_dot_product_attention(q, k, v, dropout_p=self.p if self.training else 0.)
-        x = x + F.dropout(self.proj(a.transpose(1, 2).reshape(B, T, d)), self.p, self.training)
-        return x + self.mlp(self.ln2(x))
+        # attention dropout from self.gen (scaled_dot_product_attention draws from the global generator)
+        if p:
+            att = (q @ k.mT / math.sqrt(d // self.h)).softmax(-1)                 # [B, h, T, T]
+            a = _dropout(att, p, self.gen) @ v                                    # [B, h, T, d/h]
+        else: a = F.scaled_dot_product_attention(q, k, v)
+        x = x + _dropout(self.proj(a.transpose(1, 2).reshape(B, T, d)), p, self.gen)
+        return x + _dropout(self.mlp(self.ln2(x)), p, self.gen)
 
 # %% ../nbs/02_autoencoder.ipynb #61d8f649
 class HyperAE(nn.Module):

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['Layer', 'LAYERS', 'ACTIVATIONS', 'INITS', 'THREAD_MIN_IMAGES', 'layer_shapes', 'ZooCNN', 'layer_slices', 'n_params',
-           'channels_of', 'vector_to_state_dict', 'state_dict_to_vector', 'init_params', 'population_logits',
-           'Population', 'run_chunks', 'reference_models', 'reference_step', 'reference_check', 'predictions',
-           'epoch_orders']
+           'channels_of', 'vector_to_state_dict', 'state_dict_to_vector', 'init_params', 'image_patches',
+           'population_logits', 'Population', 'run_chunks', 'reference_models', 'reference_step', 'reference_check',
+           'predictions', 'epoch_orders']
 
 # %% ../nbs/00_engine.ipynb #ea749e12
 import math
@@ -144,35 +144,55 @@ def _unflatten(w, channels):
     return out
 
 # %% ../nbs/00_engine.ipynb #9d4bab8e
-def _conv1_shared(x:torch.Tensor,  # images every model sees [B, C, 28, 28]
+def image_patches(x:torch.Tensor,  # images every model sees [B, C, 28, 28]
+                 )->torch.Tensor:  # [B, 576, C*25+1]
+    ("conv1's 5x5 patches of shared images and a 1 for the bias: made once per batch of images, they serve "
+     "every block of models that `population_logits` runs on those images.")
+    cols = F.unfold(x, 5).mT                                                        # [B, 576, C*25]
+    return torch.cat([cols, cols.new_ones(*cols.shape[:2], 1)], -1)
+
+# %% ../nbs/00_engine.ipynb #df70fcaa
+def _conv1_shared(patches:torch.Tensor,  # shared images' patches [B, 576, C*25+1] (`image_patches`)
                   W1:torch.Tensor,  # all models' conv1 filters [P*8, C, 5, 5]
                   b1:torch.Tensor,  # their biases [P*8]
                  )->torch.Tensor:  # [B, P*8, 24, 24], channels-last
-    "conv1 of all models on shared images, as the product of the 5x5 patches [B, 576, C*25] and the filters."
-    cols = F.unfold(x, 5).mT                                                        # [B, 576, C*25]
-    out = torch.baddbmm(b1, cols, W1.reshape(len(W1), -1).t().expand(len(x), -1, -1))  # [B, 576, P*8]
-    return out.view(len(x), 24, 24, len(W1)).permute(0, 3, 1, 2)
+    ("conv1 of all models on shared images: one product of the patches [B*576, C*25+1] and the "
+     "filters with their biases.")
+    Wb = torch.cat([W1.reshape(len(W1), -1), b1[:, None]], 1)                      # [P*8, C*25+1]
+    out = patches.reshape(-1, patches.shape[-1]) @ Wb.t()                          # [B*576, P*8]
+    return out.view(len(patches), 24, 24, len(W1)).permute(0, 3, 1, 2)
+
+# %% ../nbs/00_engine.ipynb #2b45eba3
+def _max_pool2(a:torch.Tensor,  # activations [B, C, H, W], H and W even
+              )->torch.Tensor:  # [B, C, H/2, W/2]
+    ("2x2 max-pooling: `F.max_pool2d` where gradients flow (its rule for ties decides which input gets the "
+     "gradient), else two element-wise maxima: the same values, twice as fast on channels-last tensors.")
+    if a.requires_grad: return F.max_pool2d(a, 2)
+    h = torch.maximum(a[:, :, 0::2], a[:, :, 1::2])                              # [B, C, H/2, W]
+    return torch.maximum(h[..., 0::2], h[..., 1::2])
 
 # %% ../nbs/00_engine.ipynb #a87838f0
 def population_logits(w:torch.Tensor,  # flat parameters [P, N]
-                      x:torch.Tensor,  # images: [B, C, 28, 28] for all, or [P, B, C, 28, 28] per model
+                      x:torch.Tensor,  # [B, C, 28, 28] or their patches for all; [P, B, C, 28, 28] per model
                       act:str='tanh',  # activation: a key of `ACTIVATIONS`
                      )->torch.Tensor:  # logits [P, B, 10]
     "Logits of all P models at once."
-    P, C, B = w.shape[0], channels_of(w.shape[1]), x.shape[-4]
+    P, C = w.shape[0], channels_of(w.shape[1])
+    if x.dim() == 3 and tuple(x.shape[1:]) != (576, C*25 + 1):
+        raise ValueError(f"patches must be [B, 576, {C*25 + 1}] for {C}-channel models, got {list(x.shape)}")
+    B = x.shape[0] if x.dim() == 3 else x.shape[-4]
     # see the note below: one zero model more
     if x.dim() == 5 and P * C == 3:
         return population_logits(torch.cat([w, torch.zeros_like(w[:1])]),
                                  torch.cat([x, torch.zeros_like(x[:1])]), act)[:P]
     f = ACTIVATIONS[act]()
     (W1, b1), (W2, b2), (W3, b3), (W4, b4), (W5, b5) = _unflatten(w, C)
-    shared = x.dim() == 4
-    # model p's images in channel group p
-    if not shared: x = x.transpose(0, 1).reshape(B, P*C, 28, 28)
-    a = _conv1_shared(x, W1, b1) if shared else F.conv2d(x.contiguous(memory_format=torch.channels_last), W1,
-                                                         b1, groups=P)       # [B, P*8, 24, 24]
-    a = f(F.max_pool2d(a, 2))                                                    # [B, P*8, 12, 12]
-    a = f(F.max_pool2d(F.conv2d(a, W2, b2, groups=P), 2))                        # [B, P*6, 4, 4]
+    if x.dim() == 5:  # model p's images in channel group p
+        x = x.transpose(0, 1).reshape(B, P*C, 28, 28).contiguous(memory_format=torch.channels_last)
+        a = F.conv2d(x, W1, b1, groups=P)                                        # [B, P*8, 24, 24]
+    else: a = _conv1_shared(image_patches(x) if x.dim() == 4 else x, W1, b1)     # [B, P*8, 24, 24]
+    a = f(_max_pool2(a))                                                         # [B, P*8, 12, 12]
+    a = f(_max_pool2(F.conv2d(a, W2, b2, groups=P)))                             # [B, P*6, 4, 4]
     a = f(F.conv2d(a, W3, b3, groups=P))                                         # [B, P*4, 3, 3]
     # [P, B, 36], channel-major flatten
     h = a.reshape(B, P, 36).transpose(0, 1)
@@ -355,18 +375,19 @@ def reference_check(params:torch.Tensor,  # initial flat parameters [P, N]
 def evaluate(self:Population,
              x:torch.Tensor,  # images [n, C, 28, 28]
              y:torch.Tensor,  # labels [n]
-             bs:int=500,  # images per pass
+             bs:int=256,  # images per pass
             )->tuple:  # (loss [P], accuracy [P]) on the CPU
     "Mean loss and accuracy of every model on a whole split."
     P = len(self)
     loss, correct = torch.zeros(P, dtype=torch.float64), torch.zeros(P, dtype=torch.int64)
     for i in range(0, len(y), bs):
-        xb, yb = x[i:i+bs].to(self.device), y[i:i+bs].to(self.device)
+        yb = y[i:i+bs].to(self.device)
+        pb = image_patches(x[i:i+bs].to(self.device))              # [b, 576, C*25+1]: for every chunk
         def one(c):
-            logits = population_logits(self.params[c], xb, self.act)
+            logits = population_logits(self.params[c], pb, self.act)
             loss[c] += (_model_losses(logits, yb) * len(yb)).double().cpu()
             correct[c] += (logits.argmax(-1) == yb).sum(1).cpu()
-        run_chunks(one, self.chunks(len(yb) // 8), self.threads(len(yb)))   # forward only: chunks 8x larger
+        run_chunks(one, self.chunks(len(yb) // 4), self.threads(len(yb)))   # forward only: chunks 4x larger
     return (loss / len(y)).float(), (correct.double() / len(y)).float()
 
 # %% ../nbs/00_engine.ipynb #f16f7871
@@ -377,9 +398,12 @@ def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs
     # CPU: blocks whose activations stay in cache (1.5x the speed
     cpu = torch.device(device).type == 'cpu'
     bs, bx = bs or (8 if cpu else 256), bx or (256 if cpu else 2000)   # of 50 models x 500 images)
-    return torch.cat([torch.cat([population_logits(w[i:i+bs].to(device), xb.to(device), act).argmax(-1).cpu()
-                                 for xb in x.split(bx)], 1)
-                      for i in range(0, len(w), bs)])
+    out = torch.empty(len(w), len(x), dtype=torch.long)                 # [P, n]
+    for j in range(0, len(x), bx):
+        pb = image_patches(x[j:j+bx].to(device))                        # once per block of images
+        for i in range(0, len(w), bs):
+            out[i:i+bs, j:j+bx] = population_logits(w[i:i+bs].to(device), pb, act).argmax(-1).cpu()
+    return out
 
 # %% ../nbs/00_engine.ipynb #2cadaec4
 def epoch_orders(seeds,  # one seed per model

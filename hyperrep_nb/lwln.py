@@ -8,7 +8,7 @@ __all__ = ['layer_parts', 'layer_sigmas', 'param_layers', 'lwln_loss', 'layer_r2
 # %% ../nbs/03_lwln.ipynb #f61adf17
 import functools
 import torch
-from .engine import layer_slices, n_params, channels_of, population_logits
+from .engine import layer_slices, n_params, channels_of, population_logits, image_patches
 
 # %% ../nbs/03_lwln.ipynb #3df0c630
 def layer_parts(x:torch.Tensor)->list:
@@ -48,11 +48,12 @@ def layer_r2(w_hat:torch.Tensor, w:torch.Tensor)->torch.Tensor:
 # %% ../nbs/03_lwln.ipynb #d55be1fa
 def behaviour_loss(w_hat:torch.Tensor,  # decoded flat vectors [B, N]
                    w:torch.Tensor,  # the models they reconstruct [B, N]
-                   x:torch.Tensor,  # probe images [K, C, 28, 28] (from the training split)
+                   x:torch.Tensor,  # probe images [K, C, 28, 28] from the training split, or their patches
                    act:str='tanh',  # the zoo's activation
                    target:torch.Tensor=None,  # the originals' logits [B, K, 10] when known (w unused)
                   )->torch.Tensor:  # scalar
     "Mean squared difference between the logits of decoded and original models on probe images."
+    if x.dim() == 4: x = image_patches(x)      # once for both passes
     if target is None:
         with torch.no_grad(): target = population_logits(w, x, act)                # [B, K, 10]
     return (population_logits(w_hat, x, act) - target).pow(2).mean()

@@ -7,12 +7,13 @@ __all__ = ['validate', 'gather_rows', 'mean_over_ranks', 'train_ae', 'check_ae_f
            'check_compatible', 'reconstruction_report', 'fidelity_summary', 'plot_lwln', 'lwln_experiment']
 
 # %% ../nbs/03a_train.ipynb #b3e7c768
-import hashlib, math, os, time
+import hashlib, math, os, threading, time
 from pathlib import Path
 from dataclasses import asdict, fields
-import torch
+import numpy as np, torch
 from tqdm.auto import tqdm
-from .engine import LAYERS, n_params, channels_of, Population, population_logits, predictions
+from .engine import (LAYERS, n_params, channels_of, Population, population_logits, predictions,
+                                image_patches)
 from .infra import dist_env, dist_init, rank_device, shard
 from .zoo import Zoo, Recipe
 from .infra import (atomic_save, atomic_json, load_checked, BadFileError, differences,
@@ -35,17 +36,19 @@ def validate(ae:HyperAE,  # the autoencoder
              w:torch.Tensor,  # validation vectors [M, N]
              sigma:torch.Tensor,  # LWLN's per-layer scales
              bs:int=500,  # vectors per pass
-             x:torch.Tensor=None,  # probe images [K, C, 28, 28]: also the behavioural loss
+             x:torch.Tensor=None,  # probe images [K, C, 28, 28] or their patches: also the behavioural loss
              act:str='tanh',  # the zoo's activation
              target:torch.Tensor=None,  # the originals' logits on x [M, K, 10], if already known
             )->dict:
-    "Reconstruction losses (LWLN and plain MSE), per-layer R^2 and (given x) the behavioural loss of `ae` on w."
+    ("Reconstruction losses (LWLN and plain MSE), per-layer R^2 and (given x) the behavioural loss of `ae` "
+     "on w.")
     w_hat = reconstruct(ae, w, bs)
     r = dict(rec=lwln_loss(w_hat, w, sigma).item(), mse=lwln_loss(w_hat, w).item(),
              r2=layer_r2(w_hat, w).tolist())
     if x is not None:   # in blocks of 8 models: all at once would hold [K, 8 M, 24, 24] activations
         ts = target.split(8) if target is not None else [None] * math.ceil(len(w) / 8)
         blocks = zip(w_hat.split(8), w.split(8), ts)
+        x = image_patches(x) if x.dim() == 4 else x       # the patches once, for every block
         r['beh'] = sum(behaviour_loss(a, b, x, act, target=t).item() * len(a) for a, b, t in blocks) / len(w)
     return r
 
@@ -128,6 +131,12 @@ def _ae_file(ae, best_state, sigma, ref, *, source, run, hist, best, epochs_done
     if best_state is not None: d['state_dict'] = best_state
     return d
 
+# %% ../nbs/03a_train.ipynb #d06e6aa2
+# held while a run seeds torch's global generator and draws its initial weights (runs may share a process)
+_INIT_LOCK = threading.Lock()
+# set: every run of this process stops at its next batch (see `_side_by_side`)
+_STOP = threading.Event()
+
 # %% ../nbs/03a_train.ipynb #ca7a2de6
 def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dataset`)
              config:AEConfig=AEConfig(),  # architecture and training (`ae_config('cpu')`)
@@ -162,10 +171,12 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     if target not in ('input', 'view'): raise ValueError(f"target must be 'input' or 'view', not {target!r}")
     if keep not in ('best', 'last'): raise ValueError(f"keep must be 'best' or 'last', not {keep!r}")
     if c.behaviour and images is None: images = load_dataset(data.recipe.dataset).train[0]
-    # validation probe: fixed training images
-    act, x_val = data.recipe.act, (images[:256].to(device) if c.behaviour else None)
-    with torch.no_grad():   # the originals' validation logits [M, 256, 10]: the same every epoch, computed once
-        t_val = None if x_val is None else torch.cat([population_logits(b, x_val, act) for b in data.w['val'].split(8)])
+    # validation probe: fixed training images, as patches (`image_patches`)
+    act, x_val = data.recipe.act, (image_patches(images[:256].to(device)) if c.behaviour else None)
+    # the originals' validation logits [M, 256, 10]: the same every epoch, computed once
+    with torch.no_grad():
+        t_val = None if x_val is None else torch.cat([population_logits(b, x_val, act)
+                                                      for b in data.w['val'].split(8)])
     sigma = layer_sigmas(w_tr)
     run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr),
                n_val=len(data.w['val']),
@@ -175,62 +186,68 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     # the file asked for; a start-over saves beside it
     final = out
     out, st = resume_or_stage(final, restart, lambda p, rs: _saved_run(p, run, rs), drop=rank == 0)
-    with torch.random.fork_rng(devices=[]):
+    # torch's global generator: the initial weights alone (one run at a time: runs may share the process)
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         ae = HyperAE(c, channels).to(device)
-        opt = torch.optim.AdamW(ae.parameters(), lr=c.lr, weight_decay=c.wd)
-        gen = torch.Generator().manual_seed(seed)
-        hist, best, best_state, e0 = [], float('inf'), None, 0
-        if st is not None:
-            hist, best, best_state, e0 = st['history'], st['best_val'], st['state_dict'], st['epochs_done']
-            if st['train'] is None: ae.load_state_dict(best_state)          # a finished run
-            else:
-                ae.load_state_dict(st['train']['model'])
-                opt.load_state_dict(st['train']['opt'])
-                torch.set_rng_state(st['train']['rng'])
-                gen.set_state(st['train']['gen'])
-        sigma_dev = sigma if lwln else None
-        end = c.epochs if stop_after is None else min(c.epochs, stop_after)
-        bar = tqdm(range(e0, end), initial=e0, total=c.epochs, desc=f"AE {'LWLN' if lwln else 'MSE'}",
-                   disable=not progress or rank > 0)
-        n_batches = max(1, len(w_tr) // c.batch_size)
-        # averages the gradients of all processes
-        net = torch.nn.parallel.DistributedDataParallel(ae) if world > 1 else ae
-        for e in bar:
-            ae.train()
-            perm = torch.randperm(len(w_tr), generator=gen)
-            tot = dict(loss=0., rec=0., con=0., beh=0.)
-            for b in range(n_batches):
-                for g in opt.param_groups: g['lr'] = c.lr * _lr_factor(c, e + b / n_batches)
-                # [B, N], the same in every process
-                w = w_tr[perm[b*c.batch_size:(b+1)*c.batch_size]]
-                # a split smaller than the batch: equal shares
-                w = w[:len(w) - len(w) % world]
-                loss, parts = _batch_loss(net, w, gen, c=c, augment=augment, target=target, sigma=sigma_dev,
-                                          images=images,
-                                          act=act, rows=shard(len(w), rank, world), rank=rank, world=world,
-                                          device=device)
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(ae.parameters(), c.grad_clip)
-                opt.step()
-                for k, v in parts.items(): tot[k] += v.item() / n_batches
-            # rec, beh: means over this process's rows
-            tot = mean_over_ranks(tot)
-            val = validate(ae, data.w['val'], sigma_dev, x=x_val, act=act, target=t_val)
-            # the validation loss (no contrastive term)
-            crit = val['rec'] + c.behaviour / c.beta * val.get('beh', 0.)
-            hist.append(dict(epoch=e + 1, **tot, val_rec=val['rec'], val_mse=val['mse'], val_r2=val['r2'],
-                             val_beh=val.get('beh')))
-            if crit < best or keep == 'last':
-                best, best_state = crit, {k: v.detach().cpu().clone() for k, v in ae.state_dict().items()}
-            bar.set_postfix(rec=f"{tot['rec']:.3f}", con=f"{tot['con']:.2f}", val=f"{val['rec']:.3f}")
-            if out and rank == 0 and (e + 1 in (c.epochs, end) or (e + 1) % max(1, c.epochs // 50) == 0):
-                atomic_save(_ae_file(ae, best_state, sigma, data.ref, source=source, run=run, hist=hist,
-                                     best=best, epochs_done=e + 1,
-                               train=dict(model=ae.state_dict(), opt=opt.state_dict(),
-                                          rng=torch.get_rng_state(),
-                                    gen=gen.get_state())), out)
+    opt = torch.optim.AdamW(ae.parameters(), lr=c.lr, weight_decay=c.wd)
+    # batches, augmentations, probes; dropout's masks
+    gen = torch.Generator().manual_seed(seed)
+    drop = torch.Generator(device).manual_seed(int(np.random.SeedSequence([seed, 1]).generate_state(1)[0]))
+    for blk in (*ae.enc, *ae.dec): blk.gen = drop
+    hist, best, best_state, e0 = [], float('inf'), None, 0
+    if st is not None:
+        hist, best, best_state, e0 = st['history'], st['best_val'], st['state_dict'], st['epochs_done']
+        if st['train'] is None: ae.load_state_dict(best_state)          # a finished run
+        else:
+            ae.load_state_dict(st['train']['model'])
+            opt.load_state_dict(st['train']['opt'])
+            drop.set_state(st['train']['rng'])
+            gen.set_state(st['train']['gen'])
+    sigma_dev = sigma if lwln else None
+    end = c.epochs if stop_after is None else min(c.epochs, stop_after)
+    bar = tqdm(range(e0, end), initial=e0, total=c.epochs, desc=f"AE {'LWLN' if lwln else 'MSE'}",
+               disable=not progress or rank > 0)
+    n_batches = max(1, len(w_tr) // c.batch_size)
+    # averages the gradients of all processes
+    net = torch.nn.parallel.DistributedDataParallel(ae) if world > 1 else ae
+    for e in bar:
+        ae.train()
+        perm = torch.randperm(len(w_tr), generator=gen)
+        tot = dict(loss=0., rec=0., con=0., beh=0.)
+        for b in range(n_batches):
+            if _STOP.is_set():
+                raise KeyboardInterrupt('stopped: a run beside this one failed or was interrupted')
+            for g in opt.param_groups: g['lr'] = c.lr * _lr_factor(c, e + b / n_batches)
+            # [B, N], the same in every process
+            w = w_tr[perm[b*c.batch_size:(b+1)*c.batch_size]]
+            # a split smaller than the batch: equal shares
+            w = w[:len(w) - len(w) % world]
+            loss, parts = _batch_loss(net, w, gen, c=c, augment=augment, target=target, sigma=sigma_dev,
+                                      images=images,
+                                      act=act, rows=shard(len(w), rank, world), rank=rank, world=world,
+                                      device=device)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(ae.parameters(), c.grad_clip)
+            opt.step()
+            for k, v in parts.items(): tot[k] += v.item() / n_batches
+        # rec, beh: means over this process's rows
+        tot = mean_over_ranks(tot)
+        val = validate(ae, data.w['val'], sigma_dev, x=x_val, act=act, target=t_val)
+        # the validation loss (no contrastive term)
+        crit = val['rec'] + c.behaviour / c.beta * val.get('beh', 0.)
+        hist.append(dict(epoch=e + 1, **tot, val_rec=val['rec'], val_mse=val['mse'], val_r2=val['r2'],
+                         val_beh=val.get('beh')))
+        if crit < best or keep == 'last':
+            best, best_state = crit, {k: v.detach().cpu().clone() for k, v in ae.state_dict().items()}
+        bar.set_postfix(rec=f"{tot['rec']:.3f}", con=f"{tot['con']:.2f}", val=f"{val['rec']:.3f}")
+        if out and rank == 0 and (e + 1 in (c.epochs, end) or (e + 1) % max(1, c.epochs // 50) == 0):
+            atomic_save(_ae_file(ae, best_state, sigma, data.ref, source=source, run=run, hist=hist,
+                                 best=best, epochs_done=e + 1,
+                           train=dict(model=ae.state_dict(), opt=opt.state_dict(),
+                                      rng=drop.get_state(),
+                                gen=gen.get_state())), out)
     if best_state is not None: ae.load_state_dict(best_state)
     info = dict(sigma=sigma, lwln=lwln, history=hist, best_val=best, recipe=data.recipe, ref=data.ref)
     if out and rank == 0 and end == c.epochs:
@@ -302,6 +319,39 @@ def check_compatible(ae:HyperAE, zoo:Zoo, w_train:torch.Tensor=None,
                            f"({n_params(ae.channels)} parameters); "
                          f"zoo {zoo.recipe.name!r} has {zoo.recipe.channels}-channel ones "
                          f"({zoo.weights.shape[-1]} parameters)")
+
+# %% ../nbs/03a_train.ipynb #6e811a1d
+def _side_by_side(jobs:list,  # functions of no arguments, e.g. `lambda: train_ae(...)`
+                 )->None:
+    ("Run the jobs at once, a thread each, torch's threads shared out among them; an error or Ctrl-C stops "
+     "the others at their next batch, then is raised.")
+    if len(jobs) < 2:
+        for j in jobs: j()
+        return
+    errors, n = [], torch.get_num_threads()
+    def run(job):
+        try: job()
+        except BaseException as e:
+            errors.append(e)
+            _STOP.set()
+    threads = [threading.Thread(target=run, args=(j,), daemon=True, name='hyperrep-ae') for j in jobs]
+    _STOP.clear()
+    # before the threads start: each keeps its share
+    torch.set_num_threads(max(1, n // len(jobs)))
+    try:
+        # the global generator as it was: the runs seed it in turn (`_INIT_LOCK`)
+        with torch.random.fork_rng(devices=[]):
+            for t in threads: t.start()
+            for t in threads:
+                while t.is_alive(): t.join(0.2)    # the main thread stays free for Ctrl-C
+    except BaseException:
+        _STOP.set()
+        for t in threads: t.join()
+        raise
+    finally:
+        torch.set_num_threads(n)
+        _STOP.clear()
+    if errors: raise errors[0]
 
 # %% ../nbs/03a_train.ipynb #b9e7d70e
 @torch.no_grad()

@@ -20,7 +20,8 @@ from .data import load_dataset, DataError
 from .infra import dist_env, dist_init, barrier, check_number, MAX_COUNT
 from .tokens import zoo_dataset, align_data, align_neurons, Augment
 from .autoencoder import AEConfig, ae_config
-from .train import lwln_experiment, load_ae, train_ae, reconstruction_report, fidelity_summary
+from .train import (lwln_experiment, load_ae, train_ae, reconstruction_report, fidelity_summary,
+                               _side_by_side)
 from .kde_sampling import (training_anchors, top_anchors, make_sampler, sample_models,
                                       select_models, save_population, load_population,
                                       yardstick, memorization, quantiles, noise_population,
@@ -365,13 +366,16 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
                      lambda: make_zoo(recipe, c.zoo_models, c.zoo_epochs, out=zoo_file, data=data,
                                       n_train=c.zoo_n_train, device=device, progress=st.progress))
     cfg = _ae_cfg(c)
-    st(f'{ds}:autoencoders', (d/'lwln.json').exists(),
-       lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress,
-                               source=dict(zoo=str(zoo_file.resolve()), window=list(c.window))),
-                               every_rank=True)   # DDP
-    if c.fit_epochs:
-        st(f'{ds}:fit autoencoder', (d/'fit.json').exists(),
-           lambda: _fit_ae(c, zoo, zoo_file, d=d, device=device, progress=st.progress), every_rank=True)
+    # what is not done yet: the LWLN experiment's two autoencoders, S_FIT's
+    jobs = [] if (d/'lwln.json').exists() else [
+        lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress,
+                                source=dict(zoo=str(zoo_file.resolve()), window=list(c.window)))]
+    if c.fit_epochs and not (d/'fit.json').exists():
+        jobs.append(lambda: _fit_ae(c, zoo, zoo_file, d=d, device=device, progress=st.progress))
+    # one process on a CPU: side by side, a thread each; else (DDP, a GPU, one core) one after the other
+    apart = st.world > 1 or torch.device(device).type != 'cpu' or torch.get_num_threads() < 2
+    st(f'{ds}:autoencoders', not jobs, lambda: [j() for j in jobs] if apart else _side_by_side(jobs),
+       every_rank=True)
     st(f'{ds}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, data, device))
     return zoo, d, data
 
