@@ -324,8 +324,8 @@ def _reproduce_parser(sub):
                        help="the paper's pipeline end to end: zoo, autoencoders, samplers, "
                             "fine-tuning, transfer, report")
     p.add_argument('--preset', default='cpu', choices=sorted(REPRO_PRESETS),
-                   help='quick: a working generator in about 5 min on 2 cores (no transfer); cpu: the full '
-                        'run, about 45 min on 2 cores; paper: GPU scale; tiny: smoke test')
+                   help='quick: a working generator in about 4 min on 2 cores (no transfer); cpu: the full '
+                        'run, about 35 min on 2 cores; paper: GPU scale; tiny: smoke test')
     p.add_argument('--out', default=None,
                    help='output folder (default runs/reproduce-PRESET); a re-run resumes')
     p.add_argument('--device', type=device, default='cpu')

@@ -235,3 +235,22 @@ def test_import_zoo_round_trip_and_refusals(d, tmp_path):
     for c in (src/'trial_1').glob('checkpoint_*'): shutil.rmtree(c)                             # a trial without checkpoints
     r = hyperrep('import-zoo', src, '--recipe', 'digits', '--out', tmp_path/'z3.pt')
     assert r.returncode == 3 and 'no checkpoint' in r.stderr and not (tmp_path/'z3.pt').exists(), r.stderr
+
+def test_ctrl_c_stops_autoencoders_side_by_side(d):
+    ("Ctrl-C while `reproduce` trains its autoencoders side by side: every run stops at its next batch, the "
+     "interrupt is raised at once, and torch's threads are as they were.")
+    import _thread, threading
+    from hyperrep_nb.train import _side_by_side, _STOP, train_ae
+    from hyperrep_nb.tokens import zoo_dataset
+    from hyperrep_nb.zoo import Zoo
+    from hyperrep_nb.autoencoder import ae_config
+    data, stopped, n = zoo_dataset(Zoo.load(d/'zoo.pt'), epochs=(1, 3)), [], torch.get_num_threads()
+    def run():
+        try: train_ae(data, ae_config('tiny', epochs=10**6), progress=False)    # would run for hours
+        except KeyboardInterrupt as e: stopped.append(str(e))
+    threading.Timer(2., _thread.interrupt_main).start()
+    t = time.time()
+    with pytest.raises(KeyboardInterrupt): _side_by_side([run, run])
+    assert time.time() - t < 30, 'the runs stop within a batch of the interrupt'
+    ft.test_eq(stopped, ['stopped: a run beside this one failed or was interrupted'] * 2)
+    ft.test_eq((torch.get_num_threads(), _STOP.is_set()), (n, False))
