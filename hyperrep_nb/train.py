@@ -328,13 +328,19 @@ def _side_by_side(jobs:list,  # functions of no arguments, e.g. `lambda: train_a
     if len(jobs) < 2:
         for j in jobs: j()
         return
-    errors, n = [], torch.get_num_threads()
-    def run(job):
+    errors, n, done = [], torch.get_num_threads(), [threading.Event() for _ in jobs]
+    def run(job, finished):
         try: job()
         except BaseException as e:
             errors.append(e)
             _STOP.set()
-    threads = [threading.Thread(target=run, args=(j,), daemon=True, name='hyperrep-ae') for j in jobs]
+        finally: finished.set()
+    threads = [threading.Thread(target=run, args=(j, f), daemon=True, name='hyperrep-ae')
+               for j, f in zip(jobs, done)]
+    # waits on events, not `Thread.join`: a Ctrl-C inside `join` can mark a running thread stopped (CPython 3.11)
+    def wait():
+        for t, f in zip(threads, done):
+            while t.is_alive() and not f.wait(0.2): pass      # the main thread stays free for Ctrl-C
     _STOP.clear()
     # before the threads start: each keeps its share
     torch.set_num_threads(max(1, n // len(jobs)))
@@ -342,11 +348,10 @@ def _side_by_side(jobs:list,  # functions of no arguments, e.g. `lambda: train_a
         # the global generator as it was: the runs seed it in turn (`_INIT_LOCK`)
         with torch.random.fork_rng(devices=[]):
             for t in threads: t.start()
-            for t in threads:
-                while t.is_alive(): t.join(0.2)    # the main thread stays free for Ctrl-C
+            wait()
     except BaseException:
         _STOP.set()
-        for t in threads: t.join()
+        wait()
         raise
     finally:
         torch.set_num_threads(n)
