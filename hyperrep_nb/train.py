@@ -345,10 +345,8 @@ def _side_by_side(jobs:list,  # functions of no arguments, e.g. `lambda: train_a
     # before the threads start: each keeps its share
     torch.set_num_threads(max(1, n // len(jobs)))
     try:
-        # the global generator as it was: the runs seed it in turn (`_INIT_LOCK`)
-        with torch.random.fork_rng(devices=[]):
-            for t in threads: t.start()
-            wait()
+        for t in threads: t.start()
+        wait()
     except BaseException:
         _STOP.set()
         wait()
