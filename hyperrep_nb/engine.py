@@ -145,21 +145,28 @@ def _unflatten(w, channels):
 
 # %% ../nbs/00_engine.ipynb #9d4bab8e
 def image_patches(x:torch.Tensor,  # images every model sees [B, C, 28, 28]
-                 )->torch.Tensor:  # [B, 576, C*25+1]
-    ("conv1's 5x5 patches of shared images and a 1 for the bias: made once per batch of images, they serve "
-     "every block of models that `population_logits` runs on those images.")
-    cols = F.unfold(x, 5).mT                                                        # [B, 576, C*25]
-    return torch.cat([cols, cols.new_ones(*cols.shape[:2], 1)], -1)
+                 )->torch.Tensor:  # [B, C*25+1, 576]
+    ("conv1's 5x5 patches of shared images, a column per output position, and a row of ones for the bias: made "
+     "once per batch of images, they serve every block of models that `population_logits` runs on those images.")
+    B, C = x.shape[:2]
+    x = x.contiguous()
+    s = x.stride()
+    # window (i, j) of channel c at output position (h, w): x[b, c, h+i, w+j], a view
+    win = x.as_strided((B, C, 5, 5, 24, 24), (s[0], s[1], s[2], s[3], s[2], s[3]))
+    out = x.new_empty(B, C*25 + 1, 576)
+    out[:, :-1].view(B, C, 5, 5, 24, 24).copy_(win)                                # F.unfold's layout
+    out[:, -1] = 1
+    return out
 
 # %% ../nbs/00_engine.ipynb #df70fcaa
-def _conv1_shared(patches:torch.Tensor,  # shared images' patches [B, 576, C*25+1] (`image_patches`)
+def _conv1_shared(patches:torch.Tensor,  # shared images' patches [B, C*25+1, 576] (`image_patches`)
                   W1:torch.Tensor,  # all models' conv1 filters [P*8, C, 5, 5]
                   b1:torch.Tensor,  # their biases [P*8]
                  )->torch.Tensor:  # [B, P*8, 24, 24], channels-last
-    ("conv1 of all models on shared images: one product of the patches [B*576, C*25+1] and the "
+    ("conv1 of all models on shared images: one product of the patches [B, 576, C*25+1] (transposed) and the "
      "filters with their biases.")
     Wb = torch.cat([W1.reshape(len(W1), -1), b1[:, None]], 1)                      # [P*8, C*25+1]
-    out = patches.reshape(-1, patches.shape[-1]) @ Wb.t()                          # [B*576, P*8]
+    out = patches.mT @ Wb.t()                                                      # [B, 576, P*8]
     return out.view(len(patches), 24, 24, len(W1)).permute(0, 3, 1, 2)
 
 # %% ../nbs/00_engine.ipynb #2b45eba3
@@ -178,8 +185,8 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
                      )->torch.Tensor:  # logits [P, B, 10]
     "Logits of all P models at once."
     P, C = w.shape[0], channels_of(w.shape[1])
-    if x.dim() == 3 and tuple(x.shape[1:]) != (576, C*25 + 1):
-        raise ValueError(f"patches must be [B, 576, {C*25 + 1}] for {C}-channel models, got {list(x.shape)}")
+    if x.dim() == 3 and tuple(x.shape[1:]) != (C*25 + 1, 576):
+        raise ValueError(f"patches must be [B, {C*25 + 1}, 576] for {C}-channel models, got {list(x.shape)}")
     B = x.shape[0] if x.dim() == 3 else x.shape[-4]
     # see the note below: one zero model more
     if x.dim() == 5 and P * C == 3:
@@ -382,7 +389,7 @@ def evaluate(self:Population,
     loss, correct = torch.zeros(P, dtype=torch.float64), torch.zeros(P, dtype=torch.int64)
     for i in range(0, len(y), bs):
         yb = y[i:i+bs].to(self.device)
-        pb = image_patches(x[i:i+bs].to(self.device))              # [b, 576, C*25+1]: for every chunk
+        pb = image_patches(x[i:i+bs].to(self.device))              # [b, C*25+1, 576]: for every chunk
         def one(c):
             logits = population_logits(self.params[c], pb, self.act)
             loss[c] += (_model_losses(logits, yb) * len(yb)).double().cpu()
