@@ -240,14 +240,17 @@ class Population:
                 f"act={self.act!r}, device={self.device}, "
                 f"diverged={int(self.diverged.sum())})")
 
-    def chunks(self, B:int):
-        ("Slices of models processed together when each sees B images: at most `chunk_images` model-images, "
-         "one per worker at least.")
-        P = len(self)
+    def chunks(self, B:int,  # images per model in the pass
+               threads:int=None,  # threads the pass runs on (default `threads(B)`)
+              )->list:
+        ("Slices of models processed together when each sees B images: at most `chunk_images` model-images; "
+         "on threads, a multiple of their number, of near-equal sizes.")
+        P, t = len(self), threads or self.threads(B)
         k = P if self.chunk_images is None else max(1, min(P, self.chunk_images // max(B, 1)))
-        # a threaded pass: a chunk per thread at least
-        k = min(k, math.ceil(P / self.threads(B)))
-        return [slice(i, min(i+k, P)) for i in range(0, P, k)]
+        if t == 1: return [slice(i, min(i+k, P)) for i in range(0, P, k)]
+        # every thread busy to the end: 5 chunks of 4 on 2 threads would leave one idle for a fifth of the pass
+        n = min(P, math.ceil(math.ceil(P / k) / t) * t)
+        return [slice(i * P // n, (i+1) * P // n) for i in range(n)]
 
     def threads(self, B:int)->int:
         ("Threads a pass of B images per model runs on: `workers` for passes of at least "
@@ -394,7 +397,8 @@ def evaluate(self:Population,
             logits = population_logits(self.params[c], pb, self.act)
             loss[c] += (_model_losses(logits, yb) * len(yb)).double().cpu()
             correct[c] += (logits.argmax(-1) == yb).sum(1).cpu()
-        run_chunks(one, self.chunks(len(yb) // 4), self.threads(len(yb)))   # forward only: chunks 4x larger
+        t = self.threads(len(yb))
+        run_chunks(one, self.chunks(len(yb) // 4, t), t)                # forward only: chunks 4x larger
     return (loss / len(y)).float(), (correct.double() / len(y)).float()
 
 # %% ../nbs/00_engine.ipynb #f16f7871
