@@ -145,29 +145,31 @@ def _unflatten(w, channels):
 
 # %% ../nbs/00_engine.ipynb #9d4bab8e
 def image_patches(x:torch.Tensor,  # images every model sees [B, C, 28, 28]
-                 )->torch.Tensor:  # [B, C*25+1, 576]
-    ("conv1's 5x5 patches of shared images, a column per output position, and a row of ones for the bias: made "
-     "once per batch of images, they serve every block of models that `population_logits` runs on those images.")
+                 )->torch.Tensor:  # [C*25+1, B, 576]
+    ("conv1's 5x5 patches of shared images, a row per filter tap and a row of ones for the bias, every image's "
+     "576 positions side by side: made once per batch of images, they serve every block of models that "
+     "`population_logits` runs on those images.")
     B, C = x.shape[:2]
     x = x.contiguous()
     s = x.stride()
-    # window (i, j) of channel c at output position (h, w): x[b, c, h+i, w+j], a view
-    win = x.as_strided((B, C, 5, 5, 24, 24), (s[0], s[1], s[2], s[3], s[2], s[3]))
-    out = x.new_empty(B, C*25 + 1, 576)
-    out[:, :-1].view(B, C, 5, 5, 24, 24).copy_(win)                                # F.unfold's layout
-    out[:, -1] = 1
+    # tap (c, i, j) of image b at output position (h, w): x[b, c, h+i, w+j], a view
+    win = x.as_strided((C, 5, 5, B, 24, 24), (s[1], s[2], s[3], s[0], s[2], s[3]))
+    out = x.new_empty(C*25 + 1, B, 576)
+    out[:-1].view(C, 5, 5, B, 24, 24).copy_(win)
+    out[-1] = 1
     return out
 
 # %% ../nbs/00_engine.ipynb #df70fcaa
-def _conv1_shared(patches:torch.Tensor,  # shared images' patches [B, C*25+1, 576] (`image_patches`)
+def _conv1_shared(patches:torch.Tensor,  # shared images' patches [C*25+1, B, 576] (`image_patches`)
                   W1:torch.Tensor,  # all models' conv1 filters [P*8, C, 5, 5]
                   b1:torch.Tensor,  # their biases [P*8]
                  )->torch.Tensor:  # [B, P*8, 24, 24], channels-last
-    ("conv1 of all models on shared images: one product of the patches [B, 576, C*25+1] (transposed) and the "
-     "filters with their biases.")
+    ("conv1 of all models on shared images: one product of the patches [B*576, C*25+1] (a transposed view) and "
+     "the filters with their biases.")
+    K, B = patches.shape[:2]
     Wb = torch.cat([W1.reshape(len(W1), -1), b1[:, None]], 1)                      # [P*8, C*25+1]
-    out = patches.mT @ Wb.t()                                                      # [B, 576, P*8]
-    return out.view(len(patches), 24, 24, len(W1)).permute(0, 3, 1, 2)
+    out = patches.view(K, -1).t() @ Wb.t()                                         # [B*576, P*8]
+    return out.view(B, 24, 24, len(W1)).permute(0, 3, 1, 2)
 
 # %% ../nbs/00_engine.ipynb #2b45eba3
 def _max_pool2(a:torch.Tensor,  # activations [B, C, H, W], H and W even
@@ -185,9 +187,9 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
                      )->torch.Tensor:  # logits [P, B, 10]
     "Logits of all P models at once."
     P, C = w.shape[0], channels_of(w.shape[1])
-    if x.dim() == 3 and tuple(x.shape[1:]) != (C*25 + 1, 576):
-        raise ValueError(f"patches must be [B, {C*25 + 1}, 576] for {C}-channel models, got {list(x.shape)}")
-    B = x.shape[0] if x.dim() == 3 else x.shape[-4]
+    if x.dim() == 3 and (len(x) != C*25 + 1 or x.shape[2] != 576):
+        raise ValueError(f"patches must be [{C*25 + 1}, B, 576] for {C}-channel models, got {list(x.shape)}")
+    B = x.shape[1] if x.dim() == 3 else x.shape[-4]
     # see the note below: one zero model more
     if x.dim() == 5 and P * C == 3:
         return population_logits(torch.cat([w, torch.zeros_like(w[:1])]),
@@ -392,7 +394,7 @@ def evaluate(self:Population,
     loss, correct = torch.zeros(P, dtype=torch.float64), torch.zeros(P, dtype=torch.int64)
     for i in range(0, len(y), bs):
         yb = y[i:i+bs].to(self.device)
-        pb = image_patches(x[i:i+bs].to(self.device))              # [b, C*25+1, 576]: for every chunk
+        pb = image_patches(x[i:i+bs].to(self.device))              # [C*25+1, b, 576]: for every chunk
         def one(c):
             logits = population_logits(self.params[c], pb, self.act)
             loss[c] += (_model_losses(logits, yb) * len(yb)).double().cpu()
