@@ -149,6 +149,8 @@ def image_patches(x:torch.Tensor,  # images every model sees [B, C, 28, 28]
     ("conv1's 5x5 patches of shared images, a row per filter tap and a row of ones for the bias, every image's "
      "576 positions side by side: made once per batch of images, they serve every block of models that "
      "`population_logits` runs on those images.")
+    if x.dim() != 4 or tuple(x.shape[2:]) != (28, 28):
+        raise ValueError(f"images must be [B, C, 28, 28], got {list(x.shape)}")
     B, C = x.shape[:2]
     x = x.contiguous()
     s = x.stride()
