@@ -410,9 +410,9 @@ def evaluate(self:Population,
 def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs:int=None,
                 bx:int=None)->torch.Tensor:
     "Predicted classes [P, n] of every model of w [P, N] on images x [n, C, 28, 28], in blocks."
-    # CPU: blocks whose activations stay in cache (1.5x the speed
+    # CPU: blocks of 8 models x 128 images (conv1 outputs of 19 MB) ran 1.3-1.7x faster than 8 x 256, which
     cpu = torch.device(device).type == 'cpu'
-    bs, bx = bs or (8 if cpu else 256), bx or (256 if cpu else 2000)   # of 50 models x 500 images)
+    bs, bx = bs or (8 if cpu else 256), bx or (128 if cpu else 2000)   # ran 1.5x faster than 50 x 500
     out = torch.empty(len(w), len(x), dtype=torch.long)                 # [P, n]
     for j in range(0, len(x), bx):
         pb = image_patches(x[j:j+bx].to(device))                        # once per block of images

@@ -239,7 +239,7 @@ def test_import_zoo_round_trip_and_refusals(d, tmp_path):
 def test_ctrl_c_stops_autoencoders_side_by_side(d):
     ("Ctrl-C while `reproduce` trains its autoencoders side by side: every run stops at its next batch, the "
      "interrupt is raised at once, and torch's threads are as they were.")
-    import _thread, threading
+    import _thread, signal, threading
     from hyperrep_nb.train import _side_by_side, _STOP, train_ae
     from hyperrep_nb.tokens import zoo_dataset
     from hyperrep_nb.zoo import Zoo
@@ -248,9 +248,16 @@ def test_ctrl_c_stops_autoencoders_side_by_side(d):
     def run():
         try: train_ae(data, ae_config('tiny', epochs=10**6), progress=False)    # would run for hours
         except BaseException as e: stopped.append(f'{type(e).__name__}: {e}')
+    # a shell's background job starts with SIGINT ignored, and then interrupt_main does nothing: Python's handler
+    h = signal.signal(signal.SIGINT, signal.default_int_handler)
+    # if no Ctrl-C arrives after all, the runs are stopped and the test fails instead of running for hours
+    guard = threading.Timer(120., _STOP.set)
     threading.Timer(2., _thread.interrupt_main).start()
     t = time.time()
-    with pytest.raises(KeyboardInterrupt): _side_by_side([run, run])
+    try:
+        guard.start()
+        with pytest.raises(KeyboardInterrupt): _side_by_side([run, run])
+    finally: guard.cancel(); signal.signal(signal.SIGINT, h)
     assert time.time() - t < 30, 'the runs stop within a batch of the interrupt'
     ft.test_eq(stopped, ['KeyboardInterrupt: stopped: a run beside this one failed or was interrupted'] * 2)
     ft.test_eq((torch.get_num_threads(), _STOP.is_set()), (n, False))
