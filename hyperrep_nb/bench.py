@@ -10,6 +10,7 @@ __all__ = ['forward_macs', 'train_flops', 'matmul_gflops', 'bench_one', 'bench_e
 import argparse, json, math, os, platform, time
 from pathlib import Path
 import torch
+from . import engine
 from .engine import LAYERS, Population, init_params, reference_models, reference_step, layer_shapes
 from .infra import dist_env
 from .data import load_dataset
@@ -94,7 +95,9 @@ def bench_engine(Ps=(10, 100, 1000, 5000), Bs=(10, 128), modes=('same', 'per_mod
     peak = matmul_gflops(device)
     emit(json.dumps(dict(machine=platform.processor() or platform.machine(), device=str(device),
                          threads=torch.get_num_threads(),
-                         torch=torch.__version__, matmul_gflops=round(peak, 1))))
+                         torch=torch.__version__, matmul_gflops=round(peak, 1),
+                         # per-model batches on the C kernels (00_engine), else on torch's grouped convolutions
+                         kernels=torch.device(device).type == 'cpu' and engine.KERNELS and engine._kernels() is not None)))
     res = {}
     for P in Ps:
         for B in Bs:

@@ -263,3 +263,24 @@ def test_ctrl_c_stops_autoencoders_side_by_side(d):
     ft.test_eq((torch.get_num_threads(), _STOP.is_set()), (n, False))
     # none left running (a Ctrl-C inside Thread.join could mark a running thread stopped: CPython 3.11)
     ft.test_eq([t for t in threading.enumerate() if t.name == 'hyperrep-ae'], [])
+
+def test_no_c_compiler_falls_back_to_grouped_convolutions(tmp_path):
+    "Where no C compiler works, per-model batches warn once and run on torch's grouped convolutions: the same logits."
+    from hyperrep_nb import engine
+    if engine._kernels() is None: pytest.skip('no C compiler here: the fallback is what every test runs')
+    x = torch.rand(3, 4, 1, 28, 28, generator=torch.Generator().manual_seed(0))          # [P, B, C, H, W]
+    w = torch.stack([engine.init_params(s, 'kaiming_uniform') for s in range(3)])
+    torch.save(dict(x=x, w=w), tmp_path/'in.pt')
+    child = ("import sys, warnings, torch\nfrom hyperrep_nb import engine\n"
+             "with warnings.catch_warnings(record=True) as ws:\n    warnings.simplefilter('always')\n"
+             "    lib = engine._kernels()\n"
+             "assert lib is None, lib\n"
+             "assert [str(m.message) for m in ws if 'C kernels not built' in str(m.message)], [str(m.message) for m in ws]\n"
+             "d = torch.load(sys.argv[1])\n"
+             "torch.save(engine.population_logits(d['w'], d['x']), sys.argv[2])\n")
+    env = dict(os.environ, CC=str(tmp_path/'no-such-cc'), HYPERREP_NB_CACHE=str(tmp_path/'cache'))
+    r = subprocess.run([sys.executable, '-c', child, tmp_path/'in.pt', tmp_path/'out.pt'], env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert not any((tmp_path/'cache').glob('*.so'))
+    ft.test_close(torch.load(tmp_path/'out.pt'), engine.population_logits(w, x), eps=1e-5)
