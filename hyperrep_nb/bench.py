@@ -97,7 +97,7 @@ def bench_engine(Ps=(10, 100, 1000, 5000), Bs=(10, 128), modes=('same', 'per_mod
                          threads=torch.get_num_threads(),
                          torch=torch.__version__, matmul_gflops=round(peak, 1),
                          # per-model batches on the C kernels (00_engine), else on torch's grouped convolutions
-                         kernels=torch.device(device).type == 'cpu' and engine.KERNELS and engine._kernels() is not None)))
+                         kernels=engine.kernels_on(device))))
     res = {}
     for P in Ps:
         for B in Bs:

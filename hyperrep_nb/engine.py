@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['Layer', 'LAYERS', 'ACTIVATIONS', 'INITS', 'KERNELS', 'THREAD_MIN_IMAGES', 'layer_shapes', 'ZooCNN', 'layer_slices',
            'n_params', 'channels_of', 'vector_to_state_dict', 'state_dict_to_vector', 'init_params', 'image_patches',
-           'population_logits', 'Population', 'run_chunks', 'reference_models', 'reference_step', 'reference_check',
-           'predictions', 'epoch_orders']
+           'kernels_on', 'population_logits', 'Population', 'run_chunks', 'reference_models', 'reference_step',
+           'reference_check', 'predictions', 'epoch_orders']
 
 # %% ../nbs/00_engine.ipynb #ea749e12
 import ctypes, functools, hashlib, math, os, platform, subprocess, tempfile, threading, warnings
@@ -426,6 +426,11 @@ def _kernels():
         getattr(lib, f).restype = None
     return lib
 
+# %% ../nbs/00_engine.ipynb #8e68eb3e
+def kernels_on(device='cpu')->bool:
+    "Whether per-model batches on `device` run on the C kernels (`_Conv1Pool`, `_Conv2Pool`) rather than torch's grouped convolutions."
+    return torch.device(device).type == 'cpu' and KERNELS and _kernels() is not None
+
 # %% ../nbs/00_engine.ipynb #47bc0f92
 class _Conv1Pool(torch.autograd.Function):
     "conv1 + bias + 2x2 max-pooling of per-model images by `_kernels()`; gradients for the weights and biases only."
@@ -493,8 +498,8 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
         raise ValueError(f"patches must be [{C*25 + 1}, B, 576] for {C}-channel models, got {list(x.shape)}")
     B = x.shape[1] if x.dim() == 3 else x.shape[-4]
     f = ACTIVATIONS[act]()
-    if (x.dim() == 5 and KERNELS and x.device.type == 'cpu' and x.dtype == w.dtype == torch.float32
-            and not x.requires_grad and _kernels() is not None):   # model by model, in C
+    if (x.dim() == 5 and x.dtype == w.dtype == torch.float32 and not x.requires_grad
+            and kernels_on(x.device)):                                               # model by model, in C
         (W1, b1), (W2, b2), (W3, b3), (W4, b4), (W5, b5) = _unflatten(w, C, kernels=True)
         a = f(_Conv2Pool.apply(f(_Conv1Pool.apply(x, W1, b1)), W2, b2))              # [P, B, 6, 4, 4]
         a = f(F.conv2d(a.transpose(0, 1).reshape(B, P*6, 4, 4), W3, b3, groups=P))  # [B, P*4, 3, 3]
@@ -626,7 +631,7 @@ def step(self:Population,
         g[c], = torch.autograd.grad(lc.sum(), wc)
         losses[c], acc[c] = lc.detach(), (logits.detach().argmax(-1) == yc).float().mean(1)
     # the C kernels keep a model's work in cache by themselves: 4x larger chunks, fewer calls (1.1-1.3x)
-    kern = idx is not None and self.chunk_default and self.device.type == 'cpu' and KERNELS and _kernels()
+    kern = idx is not None and self.chunk_default and kernels_on(self.device)
     run_chunks(one, self.chunks(B, images=4 * self.chunk_images if kern else None), self.threads(B))
     self.diverged |= ~(torch.isfinite(losses) & torch.isfinite(g).all(1))
     _adam(self, g)
