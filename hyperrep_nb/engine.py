@@ -427,6 +427,9 @@ def _kernels():
     return lib
 
 # %% ../nbs/00_engine.ipynb #8e68eb3e
+# torch.compile runs the kernels' calls eagerly: it cannot trace a compiler run or raw pointers (a graph break
+# on every call made a compiled step 20x slower)
+@torch.compiler.disable
 def kernels_on(device='cpu')->bool:
     "Whether per-model batches on `device` run on the C kernels (`_Conv1Pool`, `_Conv2Pool`) rather than torch's grouped convolutions."
     return torch.device(device).type == 'cpu' and KERNELS and _kernels() is not None
@@ -487,6 +490,12 @@ class _Conv2Pool(torch.autograd.Function):
                                   dw.data_ptr(), db.data_ptr(), P, B)
         return dx, dw, db
 
+# %% ../nbs/00_engine.ipynb #834eef75
+@torch.compiler.disable
+def _conv12(x, W1, b1, W2, b2, f)->torch.Tensor:  # per-model images [P, B, C, 28, 28] -> [P, B, 6, 4, 4]
+    "conv1 and conv2 with their poolings and activation `f` on the C kernels (eager under `torch.compile`)."
+    return f(_Conv2Pool.apply(f(_Conv1Pool.apply(x, W1, b1)), W2, b2))
+
 # %% ../nbs/00_engine.ipynb #08e4035f
 def _head(a:torch.Tensor,  # conv3's activations [B, P*4, 3, 3]
           W4, b4, W5, b5,  # the linear layers [P, o, i] and biases [P, 1, o] (`_unflatten`)
@@ -514,7 +523,7 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
     if (x.dim() == 5 and x.dtype == w.dtype == torch.float32 and not x.requires_grad
             and kernels_on(x.device)):                                               # model by model, in C
         (W1, b1), (W2, b2), (W3, b3), (W4, b4), (W5, b5) = _unflatten(w, C, kernels=True)
-        a = f(_Conv2Pool.apply(f(_Conv1Pool.apply(x, W1, b1)), W2, b2))              # [P, B, 6, 4, 4]
+        a = _conv12(x, W1, b1, W2, b2, f)                                            # [P, B, 6, 4, 4]
         a = f(F.conv2d(a.transpose(0, 1).reshape(B, P*6, 4, 4), W3, b3, groups=P))  # [B, P*4, 3, 3]
         return _head(a, W4, b4, W5, b5, f)
     # see the note below: one zero model more
