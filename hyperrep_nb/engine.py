@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['Layer', 'LAYERS', 'ACTIVATIONS', 'INITS', 'KERNELS', 'THREAD_MIN_IMAGES', 'KERNEL_THREAD_MIN_IMAGES', 'layer_shapes',
            'ZooCNN', 'layer_slices', 'n_params', 'channels_of', 'vector_to_state_dict', 'state_dict_to_vector',
-           'init_params', 'image_patches', 'kernels_on', 'population_logits', 'Population', 'run_chunks',
-           'reference_models', 'reference_step', 'reference_check', 'predictions', 'epoch_orders']
+           'init_params', 'image_patches', 'kernels_on', 'population_logits', 'shared_input', 'Population',
+           'run_chunks', 'reference_models', 'reference_step', 'reference_check', 'predictions', 'epoch_orders']
 
 # %% ../nbs/00_engine.ipynb #ea749e12
 import ctypes, functools, hashlib, math, os, platform, subprocess, tempfile, threading, warnings
@@ -519,9 +519,12 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
     if x.dim() == 5 and (len(x) != P or tuple(x.shape[2:]) != (C, 28, 28)):
         raise ValueError(f"per-model images must be [{P}, B, {C}, 28, 28], got {list(x.shape)}")
     B = x.shape[1] if x.dim() == 3 else x.shape[-4]
+    if x.dim() == 4 and tuple(x.shape[1:]) != (C, 28, 28):
+        raise ValueError(f"images must be [B, {C}, 28, 28] for {C}-channel models, got {list(x.shape)}")
     f = ACTIVATIONS[act]()
-    if (x.dim() == 5 and x.dtype == w.dtype == torch.float32 and not x.requires_grad
+    if (x.dim() in (4, 5) and x.dtype == w.dtype == torch.float32 and not x.requires_grad
             and kernels_on(x.device)):                                               # model by model, in C
+        if x.dim() == 4: x = x.expand(P, *x.shape).contiguous()                      # shared: a copy per model
         (W1, b1), (W2, b2), (W3, b3), (W4, b4), (W5, b5) = _unflatten(w, C, kernels=True)
         a = _conv12(x, W1, b1, W2, b2, f)                                            # [P, B, 6, 4, 4]
         a = f(F.conv2d(a.transpose(0, 1).reshape(B, P*6, 4, 4), W3, b3, groups=P))  # [B, P*4, 3, 3]
@@ -539,6 +542,13 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
     a = f(_max_pool2(F.conv2d(a, W2, b2, groups=P)))                             # [B, P*6, 4, 4]
     a = f(F.conv2d(a, W3, b3, groups=P))                                         # [B, P*4, 3, 3]
     return _head(a, W4, b4, W5, b5, f)
+
+# %% ../nbs/00_engine.ipynb #665703c4
+def shared_input(x:torch.Tensor,  # images every model sees [B, C, 28, 28]
+                )->torch.Tensor:  # x on the C kernels, else its patches [C*25+1, B, 576]
+    ("Images that many chunks of models will see, in the form `population_logits` runs fastest: as they are on the "
+     "C kernels (a copy per model, made per chunk), else their patches (`image_patches`), made once for all chunks.")
+    return x if kernels_on(x.device) else image_patches(x)
 
 # %% ../nbs/00_engine.ipynb #06cd55c0
 # model-images per pass below which threads cost more than they gain (see `run_chunks`); on the C kernels, which
@@ -734,12 +744,12 @@ def evaluate(self:Population,
     loss, correct = torch.zeros(P, dtype=torch.float64), torch.zeros(P, dtype=torch.int64)
     for i in range(0, len(y), bs):
         yb = y[i:i+bs].to(self.device)
-        pb = image_patches(x[i:i+bs].to(self.device))              # [C*25+1, b, 576]: for every chunk
+        xb = shared_input(x[i:i+bs].to(self.device))                # for every chunk
         def one(c):
-            logits = population_logits(self.params[c], pb, self.act)
+            logits = population_logits(self.params[c], xb, self.act)
             loss[c] += (_model_losses(logits, yb) * len(yb)).double().cpu()
             correct[c] += (logits.argmax(-1) == yb).sum(1).cpu()
-        t = self.threads(len(yb))
+        t = self.threads(len(yb), kernels_on(self.device))
         run_chunks(one, self.chunks(len(yb) // 4, t), t)                # forward only: chunks 4x larger
     return (loss / len(y)).float(), (correct.double() / len(y)).float()
 
@@ -747,15 +757,17 @@ def evaluate(self:Population,
 @torch.no_grad()
 def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs:int=None,
                 bx:int=None)->torch.Tensor:
-    "Predicted classes [P, n] of every model of w [P, N] on images x [n, C, 28, 28], in blocks."
-    # CPU: blocks of 8 models x 128 images (conv1 outputs of 19 MB) ran 1.3-1.7x faster than 8 x 256, which
+    ("Predicted classes [P, n] of every model of w [P, N] on images x [n, C, 28, 28], in blocks of bs models and bx "
+     "images; on the CPU the blocks of models run side by side on torch's threads.")
+    # CPU, on the kernels: 4 models x 256 images, 120-126k model-images/s on 2 threads (8 x 128: 119k); GPU: 256 x 2000
     cpu = torch.device(device).type == 'cpu'
-    bs, bx = bs or (8 if cpu else 256), bx or (128 if cpu else 2000)   # ran 1.5x faster than 50 x 500
+    bs, bx = bs or (4 if cpu else 256), bx or (256 if cpu else 2000)
     out = torch.empty(len(w), len(x), dtype=torch.long)                 # [P, n]
+    blocks = [slice(i, min(i + bs, len(w))) for i in range(0, len(w), bs)]
     for j in range(0, len(x), bx):
-        pb = image_patches(x[j:j+bx].to(device))                        # once per block of images
-        for i in range(0, len(w), bs):
-            out[i:i+bs, j:j+bx] = population_logits(w[i:i+bs].to(device), pb, act).argmax(-1).cpu()
+        xb = shared_input(x[j:j+bx].to(device))                         # once per block of images
+        def one(c): out[c, j:j+bx] = population_logits(w[c].to(device), xb, act).argmax(-1).cpu()
+        run_chunks(one, blocks, torch.get_num_threads() if cpu else 1)
     return out
 
 # %% ../nbs/00_engine.ipynb #2cadaec4

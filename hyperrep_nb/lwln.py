@@ -8,7 +8,7 @@ __all__ = ['layer_parts', 'layer_sigmas', 'param_layers', 'lwln_loss', 'layer_r2
 # %% ../nbs/03_lwln.ipynb #f61adf17
 import functools
 import torch
-from .engine import layer_slices, n_params, channels_of, population_logits, image_patches, kernels_on
+from .engine import layer_slices, n_params, channels_of, population_logits, shared_input
 
 # %% ../nbs/03_lwln.ipynb #3df0c630
 def layer_parts(x:torch.Tensor)->list:
@@ -53,9 +53,7 @@ def behaviour_loss(w_hat:torch.Tensor,  # decoded flat vectors [B, N]
                    target:torch.Tensor=None,  # the originals' logits [B, K, 10] when known (w unused)
                   )->torch.Tensor:  # scalar
     "Mean squared difference between the logits of decoded and original models on probe images."
-    if x.dim() == 4:   # a copy per model for the C kernels where gradients flow (2x), else the patches once
-        grad = w_hat.requires_grad and torch.is_grad_enabled() and kernels_on(x.device)
-        x = x.expand(len(w_hat), *x.shape).contiguous() if grad else image_patches(x)   # [B, K, C, 28, 28]
+    if x.dim() == 4: x = shared_input(x)   # the patches once for both passes, or the images for the C kernels
     if target is None:
         with torch.no_grad(): target = population_logits(w, x, act)                # [B, K, 10]
     return (population_logits(w_hat, x, act) - target).pow(2).mean()

@@ -13,7 +13,7 @@ from dataclasses import asdict, fields
 import numpy as np, torch
 from tqdm.auto import tqdm
 from .engine import (LAYERS, n_params, channels_of, Population, population_logits, predictions,
-                                image_patches)
+                                shared_input)
 from .infra import dist_env, dist_init, rank_device, shard
 from .zoo import Zoo, Recipe
 from .infra import (atomic_save, atomic_json, load_checked, BadFileError, differences,
@@ -48,7 +48,7 @@ def validate(ae:HyperAE,  # the autoencoder
     if x is not None:   # in blocks of 8 models: all at once would hold [K, 8 M, 24, 24] activations
         ts = target.split(8) if target is not None else [None] * math.ceil(len(w) / 8)
         blocks = zip(w_hat.split(8), w.split(8), ts)
-        x = image_patches(x) if x.dim() == 4 else x       # the patches once, for every block
+        x = shared_input(x) if x.dim() == 4 else x        # (the patches once) for every block
         r['beh'] = sum(behaviour_loss(a, b, x, act, target=t).item() * len(a) for a, b, t in blocks) / len(w)
     return r
 
@@ -171,8 +171,8 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     if target not in ('input', 'view'): raise ValueError(f"target must be 'input' or 'view', not {target!r}")
     if keep not in ('best', 'last'): raise ValueError(f"keep must be 'best' or 'last', not {keep!r}")
     if c.behaviour and images is None: images = load_dataset(data.recipe.dataset).train[0]
-    # validation probe: fixed training images, as patches (`image_patches`)
-    act, x_val = data.recipe.act, (image_patches(images[:256].to(device)) if c.behaviour else None)
+    # validation probe: fixed training images (`shared_input`)
+    act, x_val = data.recipe.act, (shared_input(images[:256].to(device)) if c.behaviour else None)
     # the originals' validation logits [M, 256, 10]: the same every epoch, computed once
     with torch.no_grad():
         t_val = None if x_val is None else torch.cat([population_logits(b, x_val, act)
