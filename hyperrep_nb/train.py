@@ -47,7 +47,8 @@ def validate(ae:HyperAE,  # the autoencoder
              r2=layer_r2(w_hat, w).tolist())
     if x is not None:   # in blocks of 8 models: all at once would hold [K, 8 M, 24, 24] activations
         ts = target.split(8) if target is not None else [None] * math.ceil(len(w) / 8)
-        blocks = zip(w_hat.split(8), w.split(8), ts)
+        # the decoded and original blocks go where the probe is (reconstruct returns them on the CPU)
+        blocks = zip(w_hat.to(x.device).split(8), w.to(x.device).split(8), ts)
         x = shared_input(x) if x.dim() == 4 else x        # (the patches once) for every block
         r['beh'] = sum(behaviour_loss(a, b, x, act, target=t).item() * len(a) for a, b, t in blocks) / len(w)
     return r
@@ -175,7 +176,7 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     act, x_val = data.recipe.act, (shared_input(images[:256].to(device)) if c.behaviour else None)
     # the originals' validation logits [M, 256, 10]: the same every epoch, computed once
     with torch.no_grad():
-        t_val = None if x_val is None else torch.cat([population_logits(b, x_val, act)
+        t_val = None if x_val is None else torch.cat([population_logits(b.to(device), x_val, act)
                                                       for b in data.w['val'].split(8)])
     sigma = layer_sigmas(w_tr)
     run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr),
