@@ -7,7 +7,7 @@ __all__ = ['ROOT_HINT', 'DIGITS_MEAN', 'DIGITS_STD', 'FMNIST_MEAN', 'FMNIST_STD'
            'DATASETS', 'DataError', 'ImageData', 'read_idx', 'check_images', 'load_dataset']
 
 # %% ../nbs/00_data.ipynb #d5895612
-import gzip, os, zlib
+import gzip, importlib.util, os, zlib
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
@@ -75,12 +75,23 @@ DIGITS_MEAN, DIGITS_STD = 0.3053, 0.3247
 FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
+def _digits_arrays():
+    ("scikit-learn's 8x8 digits (images [1797, 8, 8] in 0-16, labels [1797]), read from the file its `load_digits` "
+     "reads: the same numbers without importing scikit-learn, 2 s of every process's start.")
+    spec = importlib.util.find_spec('sklearn')
+    f = Path(spec.submodule_search_locations[0])/'datasets'/'data'/'digits.csv.gz' if spec else None
+    if f is None or not f.exists():                 # another layout of scikit-learn: ask it
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        return d.images, d.target
+    a = np.loadtxt(f, delimiter=',')                                        # [1797, 65]
+    return a[:, :-1].reshape(-1, 8, 8), a[:, -1].astype(int)
+
 def _digits():
-    from sklearn.datasets import load_digits
-    d = load_digits()
-    x = torch.tensor(d.images, dtype=torch.float32)[:, None] / 16          # [1797, 1, 8, 8] in [0, 1]
+    images, target = _digits_arrays()
+    x = torch.tensor(images, dtype=torch.float32)[:, None] / 16            # [1797, 1, 8, 8] in [0, 1]
     x = F.interpolate(x, size=28, mode='bilinear', align_corners=False)     # [1797, 1, 28, 28]
-    x, y = _normalize(x, DIGITS_MEAN, DIGITS_STD), torch.tensor(d.target, dtype=torch.int64)
+    x, y = _normalize(x, DIGITS_MEAN, DIGITS_STD), torch.tensor(target, dtype=torch.int64)
     perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(42))
     te, va, tr = perm[:360], perm[360:540], perm[540:]
     return ImageData('digits', (x[tr], y[tr]), (x[va], y[va]), (x[te], y[te]))

@@ -427,12 +427,13 @@ def _kernels():
     return lib
 
 # %% ../nbs/00_engine.ipynb #8e68eb3e
-# torch.compile runs the kernels' calls eagerly: it cannot trace a compiler run or raw pointers (a graph break
-# on every call made a compiled step 20x slower)
-@torch.compiler.disable
 def kernels_on(device='cpu')->bool:
-    "Whether per-model batches on `device` run on the C kernels (`_Conv1Pool`, `_Conv2Pool`) rather than torch's grouped convolutions."
-    return torch.device(device).type == 'cpu' and KERNELS and _kernels() is not None
+    ("Whether per-model batches on `device` run on the C kernels (`_Conv1Pool`, `_Conv2Pool`) rather than torch's "
+     "grouped convolutions: on the CPU, unless turned off, no C compiler works, or `torch.compile` is tracing (it "
+     "cannot trace raw pointers, and compiles the grouped convolutions instead).")
+    # is_compiling first: a trace never reaches the compiler run in `_kernels`
+    return (torch.device(device).type == 'cpu' and KERNELS and not torch.compiler.is_compiling()
+            and _kernels() is not None)
 
 # %% ../nbs/00_engine.ipynb #65063392
 def _c_args(*pairs)->list:
@@ -491,9 +492,8 @@ class _Conv2Pool(torch.autograd.Function):
         return dx, dw, db
 
 # %% ../nbs/00_engine.ipynb #834eef75
-@torch.compiler.disable
 def _conv12(x, W1, b1, W2, b2, f)->torch.Tensor:  # per-model images [P, B, C, 28, 28] -> [P, B, 6, 4, 4]
-    "conv1 and conv2 with their poolings and activation `f` on the C kernels (eager under `torch.compile`)."
+    "conv1 and conv2 with their poolings and activation `f` on the C kernels."
     return f(_Conv2Pool.apply(f(_Conv1Pool.apply(x, W1, b1)), W2, b2))
 
 # %% ../nbs/00_engine.ipynb #08e4035f
