@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from fastcore.basics import patch
 from .zoo import Zoo, make_zoo, get_recipe
+from .engine import init_params
 from .infra import (atomic_json, atomic_save, atomic_text, writer_lock, BadFileError, load_checked,
                                read_json)
 from .data import load_dataset, DataError
@@ -480,13 +481,11 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, *, st:Stages, device, s
     # the paper: source models at epoch 25
     inits = {'B_F': zoo.weights[test_models, min(25, zoo.epochs)],
              **{p: load_population(d/f'pop_{p}.pt')[0][:n] for p in ('B_mean', 'S_KDE30', 'S_SEL')}}
-    bt = _zoo_stage(st, f'{src}->{tgt}:B_T', t/'B_T.pt', E,
-                    lambda: make_zoo(recipe, n, E, out=t/'B_T.pt', data=data, n_train=c.transfer_n_train,
-                                     n_val=c.n_val, seed0=10_001, device=device, progress=st.progress))
-    # the pre-trained populations in one run, the same data orders as B_T's
-    return {'B_T': bt.metrics['test_acc'],
-            **_finetune_stage(st, f'{src}->{tgt}:finetune', t/'finetune.pt', inits, tgt, E, data=data,
-                              n_train=c.transfer_n_train, n_val=c.n_val, seed0=10_001, device=device)}
+    # B_T, from scratch (its seeds' initial weights, as a target zoo), and the pre-trained populations in one run, the
+    # same seeds and so the same data orders: a model's arithmetic is its own, and 20 models alone ran on one core
+    bt = torch.stack([init_params(10_001 + i, recipe.init, recipe.channels) for i in range(n)])
+    return _finetune_stage(st, f'{src}->{tgt}:finetune', t/'populations.pt', {'B_T': bt, **inits}, tgt, E,
+                           data=data, n_train=c.transfer_n_train, n_val=c.n_val, seed0=10_001, device=device)
 
 # %% ../nbs/05_transfer.ipynb #f2cc88ab
 def reproduce(out,  # the run's folder: every stage's files, report.md, report.json

@@ -42,7 +42,7 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     # the uninterrupted one, and the killed stages' time is kept
     out = tmp_path/'killed'
     exe = Path(sys.executable).parent/'hyperrep'
-    for marker in ('digits/ae_lwln.pt', 'digits/ae_fit.pt', 'digits/pop_S_SEL.pt', 'digits/finetune.pt', 'transfer/digits-fashion_mnist/finetune.pt'):
+    for marker in ('digits/ae_lwln.pt', 'digits/ae_fit.pt', 'digits/pop_S_SEL.pt', 'digits/finetune.pt', 'transfer/digits-fashion_mnist/populations.pt'):
         p = subprocess.Popen([str(exe), *ARGS, '--out', str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         t0 = time.time()
         while time.time() - t0 < 300 and not (out/marker).exists() and p.poll() is None: time.sleep(0.02)
