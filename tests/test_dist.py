@@ -1,6 +1,7 @@
 """`hyperrep zoo` under `torchrun --nproc_per_node 2` on CPU (gloo): the merged zoo is the single-process zoo bit for bit
 (6 models = 3 + 3, the split that needs 00_engine's note on three input channels), and a rank killed mid-run resumes
 to the uninterrupted result; `hyperrep reproduce` under torchrun."""
+import pytest
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import torch
@@ -43,6 +44,7 @@ def test_two_processes_make_the_single_process_zoo(tmp_path):
     ft.test_eq(set(ma), set(mb)); ft.test_eq(mb['config'], ma['config'])
     ft.test_eq(sorted(p.name for p in tmp_path.iterdir() if 'rank' in p.name), [])   # shards merged and removed
 
+@pytest.mark.slow
 def test_a_killed_rank_resumes_to_the_same_zoo(tmp_path):
     full, killed, args = tmp_path/'full.pt', tmp_path/'killed.pt', [*ZOO, '--epochs', '6']
     r = torchrun(*args, '--out', full); assert r.returncode == 0, r.stderr
@@ -88,6 +90,7 @@ def test_ddp_autoencoder_follows_the_single_process_loss_curve(tmp_path):
         worst = max(abs(x[k] - y[k]) / abs(x[k]) for x, y in zip(a, b))
         assert worst < 1e-3, f'{k} differs by {worst:.2e} (relative)'
 
+@pytest.mark.slow
 def test_reproduce_under_torchrun(tmp_path):
     "`hyperrep reproduce --preset tiny` on 2 processes: every stage runs and is timed once, rank 0 reports, the zoo is the single-process one."
     from hyperrep_nb.zoo import make_zoo
@@ -105,6 +108,7 @@ def test_reproduce_under_torchrun(tmp_path):
     single = make_zoo('digits', c.zoo_models, c.zoo_epochs, n_train=c.zoo_n_train, progress=False)
     ft.test_eq(load(out/'digits/zoo.pt')['weights'], single.weights)              # the sharded zoo is the single-process one
 
+@pytest.mark.slow
 def test_ddp_autoencoder_on_a_split_smaller_than_the_batch(tmp_path):
     "`train-ae` under torchrun on a training split smaller than the batch (#21: one rank died in gloo, the other raised)."
     zoo = tmp_path/'zoo.pt'

@@ -66,6 +66,7 @@ def site(tmp_path_factory):
     srv.shutdown()
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason='no /usr/bin/chromium (tools/setup.sh installs it when run as root)')
+@pytest.mark.slow
 def test_site_in_a_browser(site):
     from playwright.sync_api import sync_playwright
     out, base = site

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (tools/setup.sh), then run the notebook tests (nbdev_test) and the pytest suite; pytest's summary line comes last.
-# Extra arguments go to pytest (e.g. `-k docs` for one test file).
+# Extra arguments go to pytest (e.g. `-k docs` for one test file, `-m slow` for the long tests the default run leaves out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
