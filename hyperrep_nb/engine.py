@@ -522,20 +522,18 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
     if x.dim() == 4 and tuple(x.shape[1:]) != (C, 28, 28):
         raise ValueError(f"images must be [B, {C}, 28, 28] for {C}-channel models, got {list(x.shape)}")
     f = ACTIVATIONS[act]()
-    if (x.dim() in (4, 5) and x.dtype == w.dtype == torch.float32 and not x.requires_grad
-            and kernels_on(x.device)):                                               # model by model, in C
-        if x.dim() == 4: x = x.expand(P, *x.shape).contiguous()                      # shared: a copy per model
-        if P in (1, 3) and w.requires_grad:   # see the note below: one zero model more
-            return population_logits(torch.cat([w, torch.zeros_like(w[:1])]),
-                                     torch.cat([x, torch.zeros_like(x[:1])]), act)[:P]
+    kern = (x.dim() in (4, 5) and x.dtype == w.dtype == torch.float32 and not x.requires_grad
+            and kernels_on(x.device))                                                # model by model, in C
+    if kern and x.dim() == 4: x = x.expand(P, *x.shape).contiguous()                 # shared: a copy per model
+    # see the note below: one zero model more (on the kernels only where gradients flow)
+    if x.dim() == 5 and ((P in (1, 3) and w.requires_grad) if kern else (P * C == 3 or P == 1)):
+        return population_logits(torch.cat([w, torch.zeros_like(w[:1])]),
+                                 torch.cat([x, torch.zeros_like(x[:1])]), act)[:P]
+    if kern:
         (W1, b1), (W2, b2), (W3, b3), (W4, b4), (W5, b5) = _unflatten(w, C, kernels=True)
         a = _conv12(x, W1, b1, W2, b2, f)                                            # [P, B, 6, 4, 4]
         a = f(F.conv2d(a.transpose(0, 1).reshape(B, P*6, 4, 4), W3, b3, groups=P))  # [B, P*4, 3, 3]
         return _head(a, W4, b4, W5, b5, f)
-    # see the note below: one zero model more
-    if x.dim() == 5 and (P * C == 3 or P == 1):
-        return population_logits(torch.cat([w, torch.zeros_like(w[:1])]),
-                                 torch.cat([x, torch.zeros_like(x[:1])]), act)[:P]
     (W1, b1), (W2, b2), (W3, b3), (W4, b4), (W5, b5) = _unflatten(w, C)
     if x.dim() == 5:  # model p's images in channel group p
         x = x.transpose(0, 1).reshape(B, P*C, 28, 28).contiguous(memory_format=torch.channels_last)
