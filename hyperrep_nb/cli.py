@@ -5,13 +5,14 @@
 # %% auto #0
 __all__ = ['EXIT', 'count', 'count0', 'seed', 'positive', 'fraction', 'scale', 'device', 'check_output', 'format_table',
            'say_replaced', 'run_zoo', 'run_train_ae', 'run_lwln', 'run_sample', 'run_reproduce', 'run_export',
-           'run_import', 'parser', 'main']
+           'run_import', 'run_evaluate', 'run_judge', 'parser', 'main']
 
 # %% ../nbs/06_cli.ipynb #8ebb8c8e
-import argparse, math, os, sys, tempfile, time
+import argparse, json, math, os, sys, tempfile, time
 from pathlib import Path
 import torch
-from .zoo import RECIPES, make_zoo, get_recipe, Zoo, ZOO_FORMAT
+from .zoo import RECIPES, make_zoo, get_recipe, Zoo, ZOO_FORMAT, evaluate_by_act
+from .engine import ACTIVATIONS, n_params
 from .infra import (differences, BadFileError, load_checked, writer_lock, MAX_COUNT, MAX_SEED,
                                atomic_save)
 from .data import DataError
@@ -19,12 +20,13 @@ from .infra import dist_env
 from .tokens import zoo_dataset, align_data
 from .autoencoder import PRESETS, ae_config, AE_FORMAT
 from .train import train_ae, lwln_experiment, reconstruction_report, load_ae, check_compatible
-from .data import load_dataset
+from .data import load_dataset, read_images, DATASETS
 from .kde_sampling import (METHODS, POP_FORMAT, training_anchors, make_sampler, sample_models,
                                       select_models, yardstick, memorization,
-                                      quantiles, save_population, load_population, to_state_dicts)
+                                      quantiles, save_population, load_population, to_state_dicts,
+                                      ensemble_acc, judge_population, plot_front)
 from .transfer import REPRO_PRESETS, reproduce
-from .zoo_import import import_zoo
+from .zoo_import import import_zoo, read_population
 
 # %% ../nbs/06_cli.ipynb #b4b36be5
 EXIT = dict(argument=2, file=3, io=4, interrupted=130)
@@ -352,7 +354,8 @@ def _export_parser(sub):
     p.add_argument('--format', default='hyperrep', choices=('hyperrep', 'modelzoos'),
                    help="state-dict keys: ZooCNN's layers.* or the ModelZoos CNN's module_list.*")
     p.add_argument('--dropout', action='store_true',
-                   help='with --format modelzoos: the layer indices of their CNN built with dropout > 0')
+                   help="with --format modelzoos: every model in the layout of their CNN built with dropout > 0 "
+                        "(default: a zoo's own per model, else none)")
     p.add_argument('--out', required=True, help='folder for model_0000.pt, model_0001.pt, ...')
     p.add_argument('--force', action='store_true', help='overwrite models exported there before')
     p.set_defaults(run=run_export)
@@ -360,35 +363,48 @@ def _export_parser(sub):
 # %% ../nbs/06_cli.ipynb #6b9bf52b
 def run_export(a):
     "The `export` subcommand."
+    if a.dropout and a.format != 'modelzoos':
+        raise ValueError("--dropout sets the layer indices of the ModelZoos CNN: add --format modelzoos")
     d = load_checked(a.pop, 'population or zoo')
     kind = d.get('format') if isinstance(d, dict) else None
+    drop = a.dropout
     if kind == POP_FORMAT: w = load_population(a.pop)[0]                              # [P, N]
-    elif kind == ZOO_FORMAT: w = Zoo.load(a.pop).weights[:, -1]                       # [P, N]: the last epoch
+    elif kind == ZOO_FORMAT:
+        zoo = Zoo.load(a.pop)
+        w = zoo.weights[:, -1]                                                        # [P, N]: the last epoch
+        if a.format == 'modelzoos' and not a.dropout: drop = [v > 0 for v in zoo.model_recipes['dropout']]
     else: raise BadFileError(f"{a.pop} is neither a population nor a zoo file of this library")
+    if not torch.isfinite(w).all():
+        raise BadFileError(f"{a.pop}: {int((~torch.isfinite(w)).any(1).sum())} model(s) hold NaN or inf weights")
     out = check_output(a.out, inputs=[a.pop])
     with writer_lock(out):
         if any(out.glob('model_*.pt')) and not a.force:
             raise BadFileError(f"{out} holds exported models already: pass --force to overwrite them")
-        for i, sd in enumerate(to_state_dicts(w, a.format, dropout=a.dropout)):
+        for i, sd in enumerate(to_state_dicts(w, a.format, dropout=drop if a.format == 'modelzoos' else False)):
             atomic_save(sd, out/f'model_{i:04d}.pt')
     print(f"{len(w)} models written to {out} (model_0000.pt ...; {a.format} keys)")
 
 # %% ../nbs/06_cli.ipynb #7bca641f
 def _import_parser(sub):
     p = sub.add_parser('import-zoo',
-                       help='import a ModelZoos / Ray Tune zoo folder or a folder of '
-                            'state-dict files as a zoo file')
-    p.add_argument('src', help='the folder')
+                       help='import a ModelZoos / Ray Tune zoo folder, a folder of state dicts or a '
+                            'published dataset.pt as a zoo file')
+    p.add_argument('src', help='the folder (or dataset.pt)')
     p.add_argument('--recipe', required=True, choices=sorted(RECIPES),
-                   help="the zoo's data set and recipe (params.json overrides act, init, lr, wd, batch size)")
+                   help="the zoo's data set and base recipe (params.json gives each model its act, dropout, "
+                        "init, optimizer, lr, wd, batch size)")
     p.add_argument('--pattern', default=None,
                    help="plain files: their path under SRC with {model} and {epoch}, e.g. "
                         "'{model}/epoch_{epoch}.pt'")
+    p.add_argument('--where', action='append', default=[], metavar='KEY=VALUE',
+                   help="keep the trials whose params.json match, e.g. --where nlin=tanh (repeatable)")
+    p.add_argument('--epochs', default=None,
+                   help="keep these epochs, e.g. 21-25 or 5,15,25 (default: the longest set half the models have)")
     p.add_argument('--missing', default='drop', choices=('drop', 'error'),
-                   help='models whose epochs differ from the others: drop them (reported) or stop')
+                   help='models without those epochs: drop them (reported) or stop')
     p.add_argument('--out', required=True, help='zoo file to write')
     p.add_argument('--force', action='store_true', help='replace a zoo file there')
-    p.add_argument('--quiet', action='store_true', help='no progress bar')
+    p.add_argument('--quiet', action='store_true', help='no progress bar (dropped models are still reported)')
     p.set_defaults(run=run_import)
 
 # %% ../nbs/06_cli.ipynb #f3d2d67a
@@ -396,10 +412,110 @@ def run_import(a):
     "The `import-zoo` subcommand."
     check_output(a.out, fmt=ZOO_FORMAT, force=a.force, inputs=[a.src])
     with writer_lock(a.out):
-        zoo = import_zoo(a.src, a.recipe, pattern=a.pattern, missing=a.missing, out=a.out,
-                         progress=not a.quiet)
+        zoo = import_zoo(a.src, a.recipe, pattern=a.pattern, where=a.where, epochs=a.epochs, missing=a.missing,
+                         out=a.out, progress=not a.quiet)
     print(f"{zoo}  imported from {a.src} to {a.out}")
+    if zoo.mixed: print("per-model recipes: " + '; '.join(f"{k}: {', '.join(map(str, v))}" for k, v in zoo.mixed.items()))
     print(format_table(zoo.accuracy_table(), ['epoch', 'mean', 'std', 'min', 'max']))
+
+# %% ../nbs/06_cli.ipynb #e11d168c
+def _evaluate_parser(sub):
+    p = sub.add_parser('evaluate', help="each model's test accuracy (under its own recipe) and the ensemble's")
+    p.add_argument('pop', help='a zoo file (its last epoch), a population file, or a folder of state dicts')
+    p.add_argument('--data', required=True,
+                   help=f"a data set ({', '.join(DATASETS)}: its test split) or a .pt file of "
+                        "{'x': [N, C, 28, 28], 'y': [N]}")
+    p.add_argument('--act', default=None, choices=sorted(ACTIVATIONS),
+                   help="the activation of a folder's models (default tanh; a file names its own)")
+    p.add_argument('--json', action='store_true', help='print JSON instead of a table')
+    p.add_argument('--device', type=device, default='cpu')
+    p.set_defaults(run=run_evaluate)
+
+# %% ../nbs/06_cli.ipynb #458e16cd
+def _images(spec:str)->tuple:
+    "The test images of a data set name, or those of a .pt file."
+    return load_dataset(spec).test if spec in DATASETS else read_images(spec)
+
+def run_evaluate(a):
+    "The `evaluate` subcommand."
+    if a.act and not Path(a.pop).is_dir():
+        raise ValueError("--act is for a folder of state dicts: a zoo or population file names its own activation")
+    pop = read_population(a.pop, act=a.act or 'tanh')
+    w, acts = pop['weights'], pop['acts']
+    x, y = _images(a.data)
+    if w.shape[1] != n_params(x.shape[1]):
+        raise ValueError(f"{a.pop}: models of {w.shape[1]} parameters cannot read {x.shape[1]}-channel images")
+    _, acc = evaluate_by_act(w, acts, x, y, a.device)
+    res = dict(data=a.data, n_images=len(y), n_models=len(w), mean_acc=round(acc.mean().item(), 6),
+               ensemble_acc=round(ensemble_acc(w, x, y, acts, device=a.device), 6),
+               models=[dict(name=n, act=v, acc=round(c.item(), 6)) for n, v, c in zip(pop['names'], acts, acc)])
+    if a.json: return print(json.dumps(res, indent=1))
+    print(format_table([dict(model=m['name'], act=m['act'], acc=m['acc']) for m in res['models']],
+                       ['model', 'act', 'acc']))
+    print(f"{len(w)} models on {len(y)} images of {a.data}: mean accuracy {res['mean_acc']:.4f}, "
+          f"ensemble {res['ensemble_acc']:.4f}")
+
+# %% ../nbs/06_cli.ipynb #dcecc9d9
+def _judge_parser(sub):
+    p = sub.add_parser('judge', help='the memorization protocol on any population against a zoo')
+    p.add_argument('pop', help='a population file, a zoo file (its last epoch) or a folder of state dicts')
+    p.add_argument('--zoo', required=True, help='the zoo file the population is judged against')
+    p.add_argument('--ae', default=None,
+                   help="an autoencoder of that zoo: its window and alignment reference (the report's); with "
+                        "--zeng, its reconstructions are the references, as in Zeng et al.")
+    p.add_argument('--window', type=count0, nargs=2, default=None, metavar=('FIRST', 'LAST'),
+                   help="the zoo's epochs of the training split (default: the autoencoder's, else 21 25)")
+    p.add_argument('--zeng', action='store_true', help="Zeng et al.'s measures (raw L2, IoU against all epochs)")
+    p.add_argument('--figure', default=None, help='write the accuracy/novelty figure with the noise front (PNG)')
+    p.add_argument('--seed', type=seed, default=0, help="the noise front's draws")
+    p.add_argument('--json', action='store_true', help='print JSON instead of a table')
+    p.add_argument('--device', type=device, default='cpu')
+    p.set_defaults(run=run_judge)
+
+# %% ../nbs/06_cli.ipynb #687ab47f
+def _check_figure(path)->Path:
+    "A PNG path to write: a new file, or an existing PNG (never a file of another kind)."
+    path = Path(path)
+    if path.suffix.lower() != '.png' or path.is_dir(): raise ValueError(f"--figure {path}: give a .png file name")
+    if path.exists() and path.read_bytes()[:8] != b'\x89PNG\r\n\x1a\n':
+        raise BadFileError(f"{path} exists and is not a PNG: refusing to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+def _judge_inputs(a)->tuple:
+    "(zoo, population dict, window, ref, autoencoder) of a `judge` command, checked."
+    if a.zeng and a.figure: raise ValueError("--figure draws our protocol's noise front: leave out --zeng")
+    if a.figure: _check_figure(a.figure)
+    zoo, ae, ref, window = Zoo.load(a.zoo), None, None, a.window
+    r = zoo.uniform('judging a population')
+    if a.ae:
+        ae, info = load_ae(a.ae, a.device)
+        check_compatible(ae, zoo)
+        ref, window = info['ref'], window or (info.get('source') or {}).get('window')
+    pop = read_population(a.pop, act=r.act)
+    if set(pop['acts']) != {r.act}:
+        raise ValueError(f"{a.pop} has {', '.join(sorted(set(pop['acts'])))} models and {a.zoo} {r.act} ones")
+    if len(pop['weights']) < 2: raise ValueError(f"{a.pop}: the protocol compares models within a population: give 2 or more")
+    return zoo, pop, tuple(window or (21, 25)), ref, ae
+
+# %% ../nbs/06_cli.ipynb #33188c79
+def run_judge(a):
+    "The `judge` subcommand."
+    zoo, pop, window, ref, ae = _judge_inputs(a)
+    j = judge_population(pop['weights'], zoo, window=window, ref=ref, ae=ae, zeng=a.zeng, seed=a.seed, device=a.device)
+    res = {k: v for k, v in j.items() if k != 'per_model'}
+    if a.figure:
+        import matplotlib; matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+        axs = plot_front({Path(a.pop).stem: j['per_model']}, j['front'])
+        axs[0].figure.savefig(a.figure, dpi=110, bbox_inches='tight')
+        plt.close('all')
+    if a.json: return print(json.dumps(res, indent=1))
+    rows = [dict(measure=k, q05=q['0.05'], median=q['0.5'], q95=q['0.95']) for k, q in j['quantiles'].items()]
+    print(format_table(rows, ['measure', 'q05', 'median', 'q95']))
+    print(f"{len(pop['weights'])} models against {a.zoo} (epochs {window[0]}..{window[1]}, "
+          f"{'Zeng et al.' if a.zeng else 'ours'}): mean accuracy {j['acc_mean']:.4f}, ens10 {j['ens10']:.4f}, "
+          f"ensemble of all {j['ens_all']:.4f}" + (f"; figure {a.figure}" if a.figure else ''))
 
 # %% ../nbs/06_cli.ipynb #f3aea133
 def parser():
@@ -414,6 +530,8 @@ def parser():
     _reproduce_parser(sub)
     _export_parser(sub)
     _import_parser(sub)
+    _evaluate_parser(sub)
+    _judge_parser(sub)
     return p
 
 # %% ../nbs/06_cli.ipynb #5193f958

@@ -7,8 +7,9 @@ __all__ = ['METHODS', 'POP_FORMAT', 'MODELZOOS_KEYS', 'QUANTILES', 'embed', 'dec
            'bandwidths', 'KDESampler', 'UniformSampler', 'CorrelatedKDESampler', 'GaussianMixtureSampler',
            'top_anchors', 'make_sampler', 'sample_models', 'save_population', 'load_population', 'to_state_dicts',
            'select_models', 'nearest_other', 'Yardstick', 'yardstick', 'memorization', 'quantiles', 'memorization_zeng',
-           'ensemble_acc', 'noise_population', 'average_population', 'gauss_population', 'pca_population',
-           'noise_front', 'front_at', 'plot_latent', 'plot_accuracies', 'plot_front']
+           'zeng_noise_population', 'ensemble_acc', 'noise_population', 'average_population', 'gauss_population',
+           'pca_population', 'noise_front', 'front_at', 'plot_latent', 'plot_accuracies', 'plot_front',
+           'judge_population']
 
 # %% ../nbs/04_kde_sampling.ipynb #04000003
 import math, time
@@ -17,11 +18,11 @@ from dataclasses import dataclass
 import torch
 from .engine import (population_logits, vector_to_state_dict, state_dict_to_vector, Population,
                                 predictions, STATE_KEYS, n_params)
-from .data import ImageData
+from .data import ImageData, load_dataset
 from .zoo import Zoo, Recipe
 from .infra import atomic_save, load_checked, BadFileError, check_number, check_memory, MAX_COUNT
-from .tokens import zoo_dataset, align_neurons
-from .autoencoder import HyperAE
+from .tokens import zoo_dataset, align_neurons, align_reference
+from .autoencoder import HyperAE, reconstruct
 from .lwln import error_iou
 
 # %% ../nbs/04_kde_sampling.ipynb #173f89e0
@@ -225,16 +226,20 @@ MODELZOOS_KEYS = {False: ('module_list.0', 'module_list.3', 'module_list.6', 'mo
 def to_state_dicts(w:torch.Tensor,  # flat weights [P, N]
                    keys:str='hyperrep',  # 'hyperrep' (`ZooCNN`'s) or 'modelzoos' (`module_list.*`)
                    *,
-                   dropout:bool=False,  # keys='modelzoos': their CNN built with dropout > 0
+                   dropout=False,  # keys='modelzoos': their CNN built with dropout > 0, for all or per model [P]
                   )->list:  # P state dicts
-    "One state dict per model of w [P, N], for `ZooCNN` or for the ModelZoos CNN class."
+    "One state dict per model of w [P, N], for `ZooCNN` or for the ModelZoos CNN class (each with its dropout layout)."
     if keys not in ('hyperrep', 'modelzoos'):
         raise ValueError(f"keys must be 'hyperrep' or 'modelzoos', not {keys!r}")
+    if keys == 'hyperrep' and dropout is not False:
+        raise ValueError("dropout changes the layer indices of the ModelZoos CNN only: pass keys='modelzoos'")
+    drop = [bool(d) for d in dropout] if isinstance(dropout, (list, tuple)) else [bool(dropout)] * len(w)
+    if len(drop) != len(w): raise ValueError(f"dropout: {len(drop)} values for {len(w)} models")
     sds = [vector_to_state_dict(v) for v in w]
     if keys == 'hyperrep': return sds
-    rename = dict(zip(STATE_KEYS, MODELZOOS_KEYS[dropout]))
-    return [OrderedDict((rename[k.rsplit('.', 1)[0]] + '.' + k.rsplit('.', 1)[1], v) for k, v in sd.items())
-            for sd in sds]
+    renames = {d: dict(zip(STATE_KEYS, MODELZOOS_KEYS[d])) for d in (False, True)}
+    return [OrderedDict((renames[d][k.rsplit('.', 1)[0]] + '.' + k.rsplit('.', 1)[1], v) for k, v in sd.items())
+            for sd, d in zip(sds, drop)]
 
 # %% ../nbs/04_kde_sampling.ipynb #6dd63de7
 def select_models(ae:HyperAE, sampler, n:int,  # the autoencoder, a latent sampler, how many models to keep
@@ -343,30 +348,40 @@ def quantiles(m:dict)->dict:
 # %% ../nbs/04_kde_sampling.ipynb #41d59823
 @torch.no_grad()
 def memorization_zeng(w:torch.Tensor,  # the models to judge [P, N]
-                      w_ref:torch.Tensor,  # their reference [M, N]: last-epoch reconstructions
+                      l2_ref:torch.Tensor,  # the L2 reference [M, N]: reconstructions of the training split's last epoch
+                      iou_ref:torch.Tensor,  # the IoU reference [M', N]: reconstructions of all its checkpoints
                       test:tuple,  # (test images, labels)
                       act:str='tanh',  # the zoo's activation
                       *,
-                      exclude_self:bool=False,  # w is w_ref: each row skips itself
+                      exclude_self:bool=False,  # w is the reference (both): each row skips itself
                       device='cpu',
                      )->dict:  # per model [P]: acc, nn_dist (raw L2), max_iou
-    ("Epoch-0 accuracy, nearest raw L2 distance and max error-set IoU against `w_ref`, as Zeng et "
-     "al.'s code computes them.")
-    e, f = ((predictions(v, test[0], act, device) != test[1]).float() for v in (w, w_ref))   # [P, n], [M, n]
-    # [P, M]; empty & empty: 0
-    iou = error_iou(e, f).masked_fill((e.sum(1, keepdim=True) == 0) & (f.sum(1) == 0), 0.)
-    # [P, M], no alignment
-    d = torch.cdist(w.double(), w_ref.double()).float()
+    "Epoch-0 accuracy, nearest raw L2 distance (to `l2_ref`) and max error-set IoU (to `iou_ref`), as Zeng et al.'s scripts compute them."
+    e, f = ((predictions(v, test[0], act, device) != test[1]) for v in (w, iou_ref))     # [P, n], [M', n] bool
+    inter = (e.float() @ f.float().T)                                                    # [P, M']
+    union = e.sum(1, keepdim=True) + f.sum(1) - inter
+    iou = inter / (union + 1e-8)
+    d = torch.cat([torch.cdist(b.float(), l2_ref.float()) for b in w.split(1024)])       # [P, M] float32, as theirs
     if exclude_self:
-        own = torch.eye(len(w), len(w_ref), dtype=torch.bool)
-        d, iou = d.masked_fill(own, float('inf')), iou.masked_fill(own, -1.)
-    return dict(acc=1 - e.mean(1), nn_dist=d.min(1).values, max_iou=iou.max(1).values)
+        iou, d = iou.fill_diagonal_(0.), d.fill_diagonal_(float('inf'))
+    return dict(acc=1 - e.float().mean(1), nn_dist=d.min(1).values, max_iou=iou.max(1).values)
+
+# %% ../nbs/04_kde_sampling.ipynb #c94c1659
+def zeng_noise_population(w:torch.Tensor,  # the reconstructed training checkpoints [M, N]
+                          acc:torch.Tensor,  # their test accuracies [M]
+                          sigma:float=0.02,  # the noise: 0.02 or 0.04 in their figures
+                          seed:int=0,
+                         )->torch.Tensor:  # [M', N]: one noisy copy of each top checkpoint
+    "Zeng et al.'s noise baseline: every checkpoint at or above the 0.7 accuracy quantile, plus N(0, sigma^2) noise."
+    top = w[acc >= torch.quantile(acc.float(), 0.7)]
+    g = torch.Generator().manual_seed(seed)
+    return top + sigma * torch.randn(top.shape, generator=g)
 
 # %% ../nbs/04_kde_sampling.ipynb #3d96db16
 @torch.no_grad()
 def ensemble_acc(w:torch.Tensor,  # a population's flat weights [P, N]
                  x:torch.Tensor, y:torch.Tensor,  # images [n, C, 28, 28] and labels [n]
-                 act:str='tanh',  # the zoo's activation
+                 act='tanh',  # the zoo's activation, or one per model [P] (a hyperparameter zoo)
                  *,
                  k:int=None,  # ensemble the first k models (None: all P)
                  per_image:bool=False,  # return which images the ensemble gets right [n] (for paired tests)
@@ -374,10 +389,12 @@ def ensemble_acc(w:torch.Tensor,  # a population's flat weights [P, N]
                  bx:int=500):  # the ensemble's accuracy (a float), or its hits [n] with per_image
     "Accuracy of the mean-softmax ensemble of the first k models of w."
     w = w[:k].to(device)
-    # [n, 10]
-    p = torch.cat([population_logits(w, xb.to(device), act).softmax(-1).mean(0).cpu() for xb in x.split(bx)])
-    # [n]
-    hits = p.argmax(-1) == y
+    acts = [act] * len(w) if isinstance(act, str) else list(act)[:len(w)]
+    groups = [(torch.tensor([i for i, v in enumerate(acts) if v == a]), a) for a in sorted(set(acts))]
+    # [n, 10]: the softmax summed over each activation group, then averaged over all models
+    p = torch.cat([sum(population_logits(w[g], xb.to(device), a).softmax(-1).sum(0) for g, a in groups).cpu() / len(w)
+                   for xb in x.split(bx)])
+    hits = p.argmax(-1) == y                                                           # [n]
     return hits if per_image else hits.float().mean().item()
 
 # %% ../nbs/04_kde_sampling.ipynb #b30f55dc
@@ -508,3 +525,32 @@ def plot_front(mem:dict,  # {population: `memorization` result, [P] per measure}
         ax.grid(alpha=0.3)
     axs[0].legend(fontsize=7, loc='lower left')
     return axs
+
+# %% ../nbs/04_kde_sampling.ipynb #b0e5d345
+@torch.no_grad()
+def judge_population(w:torch.Tensor,  # the population [P >= 2, N], in any neuron order
+                     zoo:Zoo,  # the zoo it is judged against (one recipe)
+                     *,
+                     window=(21, 25),  # the zoo's epochs in the training split
+                     ref:torch.Tensor=None,  # the alignment reference [N] (None: computed from the split)
+                     ae:HyperAE=None,  # zeng=True: judge against its reconstructions of the split, as Zeng et al.
+                     zeng:bool=False,  # Zeng et al.'s measures instead of ours
+                     seed:int=0,  # the noise front's draws
+                     device='cpu',
+                    )->dict:  # per_model {measure: [P]}, quantiles, acc_mean, ens10, ens_all (ours: front, d_nn)
+    "The memorization protocol (ours or Zeng et al.'s) on any population against a zoo's training split."
+    r = zoo.uniform('judging a population (one activation for the zoo)')
+    test = load_dataset(r.dataset).test
+    if ref is None: ref = align_reference(zoo_dataset(zoo, epochs=tuple(window)).w['train'])
+    w_tr, props = training_weights(ref, zoo, window)                                     # [M, N]
+    ens = dict(ens10=round(ensemble_acc(w, *test, r.act, k=10, device=device), 4),
+               ens_all=round(ensemble_acc(w, *test, r.act, device=device), 4))
+    if zeng:
+        rec = w_tr if ae is None else reconstruct(ae, w_tr)
+        m = memorization_zeng(w, rec[props['epoch'] == props['epoch'].max()], rec, test, r.act, device=device)
+        return dict(per_model=m, quantiles=quantiles(m), acc_mean=round(m['acc'].mean().item(), 4), **ens)
+    ys = yardstick(w_tr, props, ref, test, r.act, device=device)
+    m = memorization(w, ys, device)
+    front = noise_front(ys, top_anchors(w_tr, props['test_acc'], 0.3), n=len(w), seed=seed, device=device)
+    return dict(per_model=m, quantiles=quantiles(m), acc_mean=round(m['acc'].mean().item(), 4), **ens,
+                front=front, d_nn=ys.d_nn)

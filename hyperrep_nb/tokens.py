@@ -48,6 +48,7 @@ def zoo_dataset(zoo:Zoo,  # a trained zoo (`Zoo.load(path)`)
                 max_abs:float=1e3,  # checkpoints with any |w| above this are dropped
                )->WeightData:
     "The autoencoder's data set: a zoo's checkpoints of an epoch window, split 70/15/15 by model."
+    recipe = zoo.uniform("an autoencoder (its behavioural term, its reports)")
     lo, hi = epochs
     if not 0 <= lo <= hi <= zoo.epochs:
         raise ValueError(f"epoch window {lo}..{hi} is not in this zoo: it has epochs 0..{zoo.epochs}; pass "
@@ -70,7 +71,7 @@ def zoo_dataset(zoo:Zoo,  # a trained zoo (`Zoo.load(path)`)
                          "were dropped for NaN/inf "
                                f"or a weight above {max_abs:g} in size; choose another "
                                "window or a zoo that trained")
-    return WeightData(ws, ps, zoo.recipe, dropped)
+    return WeightData(ws, ps, recipe, dropped)
 
 # %% ../nbs/01_tokenize.ipynb #01a22cbc
 class TokenLayout:

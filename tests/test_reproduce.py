@@ -38,6 +38,14 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     nov, saved = json.loads((d/'novelty.json').read_text()), torch.load(d/'memorization.pt', weights_only=True)
     ft.test_eq(beyond_front(saved['per_model'], nov)[1], rep['findings'][-2]['verdict'])
     ft.test_eq(as_diverse(saved['per_model'], saved['ens10_hits'], nov['populations'])[1], rep['findings'][-1]['verdict'])
+    # the population as another tool would hand it over (a folder of state dicts), judged against the zoo with the
+    # autoencoder that made the report's yardstick: the report's numbers
+    assert hyperrep('export', d/'pop_S_KDE30.pt', '--out', tmp_path/'exported').returncode == 0
+    j = hyperrep('judge', tmp_path/'exported', '--zoo', d/'zoo.pt', '--ae', d/'ae_lwln.pt', '--json')
+    assert j.returncode == 0, j.stderr
+    j, mine = json.loads(j.stdout), nov['populations']['S_KDE30']
+    for k in ('acc', 'rel_nn', 'max_iou', 'rel_within', 'iou_within'): ft.test_eq(j['quantiles'][k], mine[k])
+    for k in ('acc_mean', 'ens10', 'ens_all'): ft.test_eq(j[k], mine[k])
     # kill -9 in each stage in turn (autoencoders, samples, fine-tuning, transfer), then run to the end: the result is
     # the uninterrupted one, and the killed stages' time is kept
     out = tmp_path/'killed'

@@ -16,7 +16,7 @@ fi
 stamp=$(cat settings.ini setup.py tools/setup.sh | sha256sum | cut -c1-16)   # reinstall when the requirements change
 if [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$stamp" ] || [ ! -x .venv/bin/hyperrep ]; then
   .venv/bin/pip install -q --disable-pip-version-check torch==2.14.1 torchvision==0.29.1 nbdev==2.4.14 execnb==0.1.18 \
-    fastcore==1.14.5 nbconvert==7.17.2 playwright==1.65.2 -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+    fastcore==1.14.5 mlxtend==0.25.0 nbconvert==7.17.2 playwright==1.65.2 -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
   .venv/bin/pip install -q --disable-pip-version-check --no-deps jupyter-server-mathjax==0.2.6 2>&1 | grep -v "^WARNING: Location" || true   # MathJax for the docs site, offline
   .venv/bin/python -c "import hyperrep_nb, nbdev, torchvision, sklearn, pytest, nbconvert, playwright"   # fail here, not later, if the install did not work
   echo "$stamp" > .venv/.setup-stamp
