@@ -328,17 +328,27 @@ def _reproduce_parser(sub):
     p.add_argument('--preset', default='cpu', choices=sorted(REPRO_PRESETS),
                    help='quick: a working generator in about 4 min on 2 cores (no transfer); cpu: the full '
                         'run, about 35 min on 2 cores; paper: GPU scale; tiny: smoke test')
+    p.add_argument('--dataset', default=None, choices=[r for r in sorted(RECIPES) if RECIPES[r].dataset == r],
+                   help="the zoo's data set and recipe (default: the preset's, digits); its transfer pairs start "
+                        "from it, e.g. --dataset mnist5k transfers mnist5k -> fashion_mnist")
     p.add_argument('--out', default=None,
-                   help='output folder (default runs/reproduce-PRESET); a re-run resumes')
+                   help='output folder (default runs/reproduce-PRESET[-DATASET]); a re-run resumes')
     p.add_argument('--device', type=device, default='cpu')
     p.add_argument('--quiet', action='store_true', help='no progress bars')
     p.set_defaults(run=run_reproduce)
 
 # %% ../nbs/06_cli.ipynb #d5fbef90
+def _dataset_overrides(preset:str, dataset:str)->dict:
+    "`ReproConfig` fields for `--dataset`: the zoo's data set, and the preset's transfer pairs started from it."
+    if dataset is None: return {}
+    c = REPRO_PRESETS[preset]
+    pairs = tuple((dataset if s == c.dataset else s, t) for s, t in c.transfer)
+    return dict(dataset=dataset, transfer=tuple((s, t) for s, t in pairs if s != t))
+
 def run_reproduce(a):
     "The `reproduce` subcommand."
-    out = check_output(a.out or f'runs/reproduce-{a.preset}')
-    rep = reproduce(out, a.preset, device=a.device, progress=not a.quiet)
+    out = check_output(a.out or f"runs/reproduce-{a.preset}{'-' + a.dataset if a.dataset else ''}")
+    rep = reproduce(out, a.preset, device=a.device, progress=not a.quiet, **_dataset_overrides(a.preset, a.dataset))
     # under torchrun, rank 0 speaks for all
     if dist_env()[0] > 0: return
     for f in rep['findings']: print(f"{f['verdict']:>14}: {f['finding']} -- {f['evidence']}")

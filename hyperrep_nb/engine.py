@@ -9,7 +9,7 @@ __all__ = ['Layer', 'LAYERS', 'ACTIVATIONS', 'INITS', 'KERNELS', 'THREAD_MIN_IMA
            'run_chunks', 'reference_models', 'reference_step', 'reference_check', 'predictions', 'epoch_orders']
 
 # %% ../nbs/00_engine.ipynb #ea749e12
-import ctypes, functools, hashlib, math, os, platform, subprocess, tempfile, threading, warnings
+import ctypes, functools, hashlib, math, os, platform, shutil, stat, subprocess, tempfile, threading, warnings
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict, namedtuple
@@ -387,44 +387,115 @@ void conv2_pool_bwd(const float* x, const float* w, const float* g, const uint8_
 }
 """
 
-# %% ../nbs/00_engine.ipynb #2ad2880e
+# %% ../nbs/00_engine.ipynb #cedaf3d0
+def _flag(name:str, default:bool=True)->bool:
+    "An on/off environment variable: 0, false, no, off (any case) or empty turn it off; 1, true, yes, on turn it on."
+    v = os.environ.get(name)
+    if v is None: return default
+    v = v.strip().lower()
+    if v in ('0', 'false', 'no', 'off', ''): return False
+    if v not in ('1', 'true', 'yes', 'on'): warnings.warn(f"{name}={v!r} is not 0/1/true/false: taken as on")
+    return True
+
 # False: per-model batches run on torch's grouped convolutions even where the kernels build
-KERNELS = os.environ.get('HYPERREP_NB_KERNELS', '1') != '0'
+KERNELS = _flag('HYPERREP_NB_KERNELS')
 _KERNELS_LOCK = threading.Lock()
 
+# %% ../nbs/00_engine.ipynb #1d09aa72
+def _cache_dir()->Path:
+    ("This user's private folder for the compiled kernels: `HYPERREP_NB_CACHE`, else `$XDG_CACHE_HOME` or `~/.cache` "
+     "(the account's home when HOME is unset or empty, never `/`), else a per-user folder in the temp dir.")
+    if os.environ.get('HYPERREP_NB_CACHE'): return Path(os.environ['HYPERREP_NB_CACHE'])
+    home = os.environ.get('HOME') or ''
+    if not home or home == '/':
+        try: import pwd; home = pwd.getpwuid(os.getuid()).pw_dir
+        except (ImportError, KeyError): home = ''
+    x = os.environ.get('XDG_CACHE_HOME')
+    if x and os.path.isabs(x): return Path(x)/'hyperrep_nb'
+    if home and home != '/' and os.path.isabs(home): return Path(home)/'.cache'/'hyperrep_nb'
+    return Path(tempfile.gettempdir())/f'hyperrep_nb-{os.getuid()}'
+
+# %% ../nbs/00_engine.ipynb #dd715647
+def _private_dir(d:Path)->Path:
+    "`d`, created 0700, as a real folder of this user that nobody else can write; OSError otherwise (never used then)."
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    st = os.lstat(d)
+    if not stat.S_ISDIR(st.st_mode): raise OSError(f"kernel cache {d} is not a folder (a link?)")
+    if st.st_uid != os.getuid(): raise OSError(f"kernel cache {d} belongs to another user (uid {st.st_uid})")
+    if st.st_mode & 0o077: os.chmod(d, 0o700)                      # ours, but opened up (an old umask): close it
+    return d
+
+# %% ../nbs/00_engine.ipynb #29c6cc68
+def _verified_fd(so:Path, digest:Path)->int:
+    ("An open descriptor of the library `so` if it is a regular file of this user that only they can write, and its "
+     "bytes hash to the digest recorded at build time; None otherwise.")
+    try:
+        fd = os.open(so, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError: return None
+    st = os.fstat(fd)
+    ok = stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
+    if ok:
+        with open(os.dup(fd), 'rb') as f: h = hashlib.sha256(f.read()).hexdigest()
+        try: ok = digest.read_text().strip() == h and os.lstat(digest).st_uid == os.getuid()
+        except OSError: ok = False
+    if not ok: os.close(fd); return None
+    return fd
+
+# %% ../nbs/00_engine.ipynb #46e8a90a
+def _build(cc:str, flags:list, d:Path, so:Path, digest:Path)->None:
+    "Compile `_KERNELS_C` in a build folder of its own, then put the library and its hash in place (renames)."
+    for old in d.glob('build-*'):                                   # a build killed before it could clean up
+        pid = old.name.split('-')[1]
+        if not (pid.isdigit() and Path(f'/proc/{pid}').exists()): shutil.rmtree(old, ignore_errors=True)
+    t = Path(tempfile.mkdtemp(prefix=f'build-{os.getpid()}-', dir=d))
+    try:
+        (t/'kernels.c').write_text(_KERNELS_C)
+        subprocess.run([cc, *flags, '-o', str(t/'k.so'), str(t/'kernels.c'), '-lm'], check=True,
+                       capture_output=True, timeout=300)
+        os.chmod(t/'k.so', 0o700)
+        (t/'k.sha256').write_text(hashlib.sha256((t/'k.so').read_bytes()).hexdigest())
+        os.replace(t/'k.sha256', digest)
+        os.replace(t/'k.so', so)
+    finally: shutil.rmtree(t, ignore_errors=True)
+
+# %% ../nbs/00_engine.ipynb #10475c4d
+_SIGNATURES = (('conv1_pool_fwd', 5, 3), ('conv1_pool_bwd', 5, 3), ('conv2_pool_fwd', 5, 2), ('conv2_pool_bwd', 7, 2))
+
+def _load(fd:int, path:Path):
+    "The library open at `fd` through ctypes (by /proc/self/fd, so that what was verified is what loads), typed."
+    lib = ctypes.CDLL(f'/proc/self/fd/{fd}' if Path('/proc/self/fd').is_dir() else str(path))
+    for f, k, m in _SIGNATURES:
+        getattr(lib, f).argtypes = [ctypes.c_void_p] * k + [ctypes.c_long] * m
+        getattr(lib, f).restype = None
+    return lib
+
+# %% ../nbs/00_engine.ipynb #73ee5cb5
 @functools.cache
 def _kernels():
-    ("The compiled kernels of `_KERNELS_C` as a `ctypes` library, built once per host and source into the cache "
-     "folder; None (with a warning) where no C compiler works.")
+    ("The compiled kernels of `_KERNELS_C` as a `ctypes` library, built once per host and source into this user's "
+     "private cache folder and checked (owner, mode, hash) before every load; None, with one warning, where no C "
+     "compiler works or the cache cannot be trusted.")
     cc, flags = os.environ.get('CC', 'gcc'), ['-O3', '-march=native', '-shared', '-fPIC']
     cpu = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
     # the same folder may serve hosts with other instruction sets (a cluster's shared home)
     cpu = '\n'.join(sorted({l for l in cpu.splitlines() if l.startswith(('model name', 'flags', 'Features'))}))
     key = hashlib.sha1('\0'.join([_KERNELS_C, cc, *flags, platform.machine(), cpu]).encode()).hexdigest()[:16]
-    d = Path(os.environ.get('HYPERREP_NB_CACHE') or Path.home()/'.cache'/'hyperrep_nb')
-    so = d/f'kernels-{key}.so'
     try:
         with _KERNELS_LOCK:
-            if not so.exists():
-                d.mkdir(parents=True, exist_ok=True)
-                # built aside and renamed: a second process building at the same time finds a whole file
-                with tempfile.TemporaryDirectory(dir=d) as t:
-                    c = Path(t)/'kernels.c'
-                    c.write_text(_KERNELS_C)
-                    subprocess.run([cc, *flags, '-o', str(Path(t)/'k.so'), str(c), '-lm'], check=True,
-                                   capture_output=True, timeout=300)
-                    os.replace(Path(t)/'k.so', so)
-            lib = ctypes.CDLL(str(so))
-    except (OSError, subprocess.SubprocessError) as e:
+            d = _private_dir(_cache_dir())
+            so, digest = d/f'kernels-{key}.so', d/f'kernels-{key}.sha256'
+            fd = _verified_fd(so, digest)
+            if fd is None:                                          # absent, damaged or not ours: built anew
+                _build(cc, flags, d, so, digest)
+                fd = _verified_fd(so, digest)
+            if fd is None: raise OSError(f"{so} fails its check right after the build")
+            try: return _load(fd, so)
+            finally: os.close(fd)
+    except (OSError, AttributeError, subprocess.SubprocessError) as e:
         err = getattr(e, 'stderr', b'') or b''
-        warnings.warn(f"hyperrep_nb: C kernels not built ({e}{': ' + err.decode()[:200] if err else ''}); "
+        warnings.warn(f"hyperrep_nb: C kernels not used ({e}{': ' + err.decode()[:200] if err else ''}); "
                       "per-model batches run on torch's grouped convolutions")
         return None
-    vp, n = ctypes.c_void_p, ctypes.c_long
-    for f, k in (('conv1_pool_fwd', 5), ('conv1_pool_bwd', 5), ('conv2_pool_fwd', 5), ('conv2_pool_bwd', 7)):
-        getattr(lib, f).argtypes = [vp]*k + [n]*(3 if f.startswith('conv1') else 2)
-        getattr(lib, f).restype = None
-    return lib
 
 # %% ../nbs/00_engine.ipynb #8e68eb3e
 def kernels_on(device='cpu')->bool:

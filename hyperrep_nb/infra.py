@@ -8,7 +8,7 @@ __all__ = ['MAX_COUNT', 'MAX_SEED', 'dist_env', 'dist_init', 'rank_device', 'bar
            'staged_path', 'resume_or_stage', 'check_number', 'available_memory', 'check_memory']
 
 # %% ../nbs/09_infra.ipynb #d2b40eb8
-import datetime, io, json, math, os, tempfile
+import datetime, errno, io, json, math, os, stat, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import torch
@@ -133,15 +133,38 @@ _HELD = {}   # resolved path -> how many times this process holds its lock
 
 def _lock_file(path:Path)->Path: return path.parent/f'.{path.name}.lock'
 
+def _open_lock(lock:Path, create:bool)->tuple:
+    ("(descriptor, created) of the lock file `lock`, opened without following a link; BadFileError for a link, a "
+     "file of another kind, or one with other names (a hard link to another file); (None, False) if absent.")
+    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC
+    if create:
+        try: return os.open(lock, flags | os.O_CREAT | os.O_EXCL, 0o666), True   # the umask applies
+        except FileExistsError: pass                                 # there already (or a link): opened below
+    try: fd = os.open(lock, flags)
+    except PermissionError: fd = os.open(lock, flags & ~os.O_RDWR | os.O_RDONLY)   # another user's: flock reads too
+    except FileNotFoundError:                                        # gone in between
+        return _open_lock(lock, create) if create else (None, False)
+    except OSError as e:
+        if e.errno == errno.ELOOP: raise BadFileError(f"lock file {lock} is a symbolic link: refusing to use it") from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+        os.close(fd)
+        raise BadFileError(f"lock file {lock} is not a plain file of its own (a link?): remove it or choose another output")
+    return fd, False
+
 def _held_elsewhere(lock:Path)->bool:
     "Whether another process holds the lock file `lock` now."
     import fcntl
-    if not lock.exists(): return False
-    with open(lock, 'a+') as f:
-        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    if not lock.is_file() and not lock.is_symlink(): return False
+    fd, _ = _open_lock(lock, create=False)
+    if fd is None: return False
+    try:
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError: return True
-        fcntl.flock(f, fcntl.LOCK_UN)
-    return False
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally: os.close(fd)
 
 # %% ../nbs/09_infra.ipynb #1cadfee7
 @contextmanager
@@ -176,23 +199,21 @@ def writer_lock(path,  # the output, a file or a folder
                 raise busy(f"{lock.parent/lock.name[1:-5]}, inside {path},")
     lock = _lock_file(path)
     lock.parent.mkdir(parents=True, exist_ok=True)
-    f = open(lock, 'a+')
-    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    fd, created = _open_lock(lock, create=True)
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        f.seek(0)
-        pid = f.read().strip() or '?'
-        f.close()
+        pid = os.pread(fd, 32, 0).decode(errors='replace').strip() or '?'
+        os.close(fd)
         raise BusyError(f"{path} is being written by another process (pid {pid}): wait "
                         "for it to finish or stop it") from None
-    f.seek(0)
-    f.truncate()
-    f.write(str(os.getpid()))
-    f.flush()
+    if created or os.fstat(fd).st_uid == os.getuid():              # never rewrite a file another user made
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
     _HELD[path] = 1
     try: yield
     finally:
         del _HELD[path]
-        f.close()                                                                  # closing releases the lock
+        os.close(fd)                                                               # closing releases the lock
 
 # %% ../nbs/09_infra.ipynb #15e4b2dd
 def staged_path(out)->Path:

@@ -747,6 +747,12 @@ def _finetune_note(c:ReproConfig)->str:
         s += f" for {', '.join(c.long_pops)}, {c.short_epochs} for the other populations"
     return s + f" (validation on the first {c.n_val} images per epoch; test accuracy on the whole test split). "
 
+# %% ../nbs/05_transfer.ipynb #675a5732
+def _paper_scale(c:ReproConfig)->str:
+    "How the paper's MNIST column compares with this run: the data set and the zoo's size."
+    what = {'mnist': 'the same data set', 'mnist5k': "the same data set (here its 5,000-image sample, 3,500 to train on)"}
+    return f"{what.get(c.dataset, 'other data set')}, other scale (the paper: 1,000 models x 50 epochs)"
+
 # %% ../nbs/05_transfer.ipynb #05000021
 def report_md(c:ReproConfig, rep:dict)->str:
     "The report as markdown: findings, tables in the paper's layout, novelty, timings."
@@ -762,7 +768,7 @@ def report_md(c:ReproConfig, rep:dict)->str:
          "comes from 95% bootstrap CIs of "
          "its differences: 'holds' when every part is clear, 'partly' when some are, 'no detectable "
          "difference' when none is decided. The paper's column is its MNIST "
-         "result (Table 1) or SVHN -> MNIST (Table 2), for orientation: other data set, other scale.", '',
+         f"result (Table 1) or SVHN -> MNIST (Table 2), for orientation: {_paper_scale(c)}.", '',
          '## Findings', '', '| finding | verdict | evidence |', '|---|---|---|']
     L += [f"| {f['finding']} | **{f['verdict']}** | {f['evidence']} |" for f in rep['findings']]
     lw = rep['lwln']

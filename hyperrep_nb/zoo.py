@@ -8,7 +8,7 @@ __all__ = ['RECIPES', 'ZOO_FORMAT', 'ZOO_VERSION', 'METRICS', 'MODEL_FIELDS', 'R
            'plot_zoo']
 
 # %% ../nbs/00_zoo.ipynb #a2aa9fe3
-import hashlib, os, re, time
+import hashlib, os, platform, re, time
 from contextlib import nullcontext
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
@@ -16,7 +16,7 @@ import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .data import load_dataset, ImageData
-from .engine import Population, init_params, n_params, epoch_orders
+from .engine import Population, init_params, n_params, epoch_orders, kernels_on
 from .infra import (BadFileError, load_checked, differences, atomic_json, atomic_save, writer_lock,
                                resume_or_stage,
                                check_number, check_memory, MAX_COUNT, MAX_SEED, dist_init, rank_device,
@@ -248,9 +248,28 @@ def _write_manifest(out, d, seconds):
                config=d['config'],
                epochs_done=d['epochs_done'], n_params=zoo.weights.shape[-1],
                diverged=int(d['diverged'].sum()),
-               seconds=round(seconds, 1),
+               seconds=round(seconds, 1), provenance=d.get('provenance', []),
                test_acc=[{k: round(v, 4) for k, v in r.items()} for r in zoo.accuracy_table()])
     atomic_json(man, Path(out).with_suffix('.json'))
+
+# %% ../nbs/00_zoo.ipynb #ebc93f63
+def _isa()->str:
+    "The widest vector instruction set of this CPU that changes float rounding: avx512, avx2, neon, or the machine."
+    flags = set()
+    if Path('/proc/cpuinfo').exists():
+        for l in Path('/proc/cpuinfo').read_text().splitlines():
+            if l.startswith(('flags', 'Features')): flags |= set(l.split(':', 1)[1].split())
+    return next((n for f, n in (('avx512f', 'avx512'), ('avx2', 'avx2'), ('asimd', 'neon')) if f in flags),
+                platform.machine())
+
+def _with_provenance(prov:list, epoch:int, device)->list:
+    ("A zoo's provenance with this process's entry: which convolutions (C kernels or grouped), ISA, torch and device "
+     "trained it from `epoch` on (one entry per change: a zoo resumed elsewhere may differ in its last bits).")
+    me = dict(convolutions='C kernels' if kernels_on(device) else 'grouped convolutions', isa=_isa(),
+              machine=platform.machine(), torch=torch.__version__, device=str(device))
+    prov = list(prov or [])
+    if not prov or {k: v for k, v in prov[-1].items() if k != 'from_epoch'} != me: prov.append(dict(from_epoch=epoch, **me))
+    return prov
 
 # %% ../nbs/00_zoo.ipynb #3dedb28f
 def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, init, out, *, restart:bool,
@@ -280,6 +299,7 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
                 adam = d['adam']
                 pop.m, pop.v, pop.t = adam['m'].to(pop.device), adam['v'].to(pop.device), adam['t']
             pop.diverged = d['diverged'].to(pop.device)
+        d['provenance'] = _with_provenance(d.get('provenance'), d['epochs_done'], device)
         bar = tqdm(total=epochs * n_models, initial=d['epochs_done'] * n_models, unit='model-epoch',
                    desc=f"zoo {r.name} P={n_models}", disable=not progress)
         t0 = time.time() - d['seconds']

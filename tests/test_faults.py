@@ -275,7 +275,7 @@ def test_no_c_compiler_falls_back_to_grouped_convolutions(tmp_path):
              "with warnings.catch_warnings(record=True) as ws:\n    warnings.simplefilter('always')\n"
              "    lib = engine._kernels()\n"
              "assert lib is None, lib\n"
-             "assert [str(m.message) for m in ws if 'C kernels not built' in str(m.message)], [str(m.message) for m in ws]\n"
+             "assert [str(m.message) for m in ws if 'C kernels not used' in str(m.message)], [str(m.message) for m in ws]\n"
              "d = torch.load(sys.argv[1])\n"
              "torch.save(engine.population_logits(d['w'], d['x']), sys.argv[2])\n")
     env = dict(os.environ, CC=str(tmp_path/'no-such-cc'), HYPERREP_NB_CACHE=str(tmp_path/'cache'))
@@ -284,3 +284,81 @@ def test_no_c_compiler_falls_back_to_grouped_convolutions(tmp_path):
     assert r.returncode == 0, r.stderr
     assert not any((tmp_path/'cache').glob('*.so'))
     ft.test_close(torch.load(tmp_path/'out.pt'), engine.population_logits(w, x), eps=1e-5)
+
+def _kernel_child(env, code='print(engine.kernels_on())'):
+    "A fresh process that loads the kernels (or not) with `env`; its stdout, stderr and return code."
+    child = f"import warnings\nwarnings.simplefilter('always')\nfrom hyperrep_nb import engine\n{code}\n"
+    return subprocess.run([sys.executable, '-c', child], env=env, capture_output=True, text=True, timeout=300)
+
+def test_kernel_cache_loads_only_what_it_built_and_checked(tmp_path):
+    "A planted, replaced, opened-up or truncated library is never loaded: it is built anew; a foreign cache is refused."
+    import shutil as sh
+    if not sh.which(os.environ.get('CC', 'gcc')): pytest.skip('no C compiler here')
+    cache, marker = tmp_path/'cache', tmp_path/'planted-code-ran'
+    env = dict(os.environ, HYPERREP_NB_CACHE=str(cache))
+    r = _kernel_child(env)
+    assert r.stdout.strip() == 'True', r.stderr
+    ft.test_eq(oct(cache.stat().st_mode & 0o777), '0o700')
+    so = next(cache.glob('kernels-*.so'))
+    good = so.read_bytes()
+    evil = tmp_path/'evil.c'
+    evil.write_text(f'#include <stdio.h>\n__attribute__((constructor)) static void f(void) {{ FILE* o = fopen("{marker}", "w"); if (o) fclose(o); }}\n'
+                    'void conv1_pool_fwd(void) {} void conv1_pool_bwd(void) {} void conv2_pool_fwd(void) {} void conv2_pool_bwd(void) {}\n')
+    subprocess.run([os.environ.get('CC', 'gcc'), '-shared', '-fPIC', '-o', str(tmp_path/'evil.so'), str(evil)], check=True)
+    for case in ('another library', 'truncated', 'opened up'):
+        if case == 'another library': sh.copy(tmp_path/'evil.so', so)
+        if case == 'truncated': so.write_bytes(good[:len(good) // 3])
+        if case == 'opened up': so.chmod(0o666)
+        r = _kernel_child(env)
+        assert r.returncode == 0 and r.stdout.strip() == 'True', (case, r.stderr)
+        assert not marker.exists(), f'{case}: the planted library ran'
+        ft.test_eq(so.read_bytes(), good)                                     # built anew, the same bytes
+    (cache/'build-999999999-x').mkdir()                                   # left by a build killed with -9
+    so.unlink()
+    assert _kernel_child(env).stdout.strip() == 'True'
+    assert not (cache/'build-999999999-x').exists()
+    # a cache folder that another user owns (or can write) is not used: one warning, the grouped convolutions
+    foreign = tmp_path/'foreign'
+    foreign.mkdir()
+    sh.copy(tmp_path/'evil.so', foreign/so.name)
+    if os.getuid() == 0: os.chown(foreign, 65534, 65534)
+    else: foreign.chmod(0o777)
+    r = _kernel_child(dict(env, HYPERREP_NB_CACHE=str(foreign)))
+    if os.getuid() == 0:
+        assert r.stdout.strip() == 'False' and 'belongs to another user' in r.stderr, r.stderr
+    assert not marker.exists()
+    # the usual false values turn the kernels off; an empty HOME never puts the cache at /
+    for v in ('0', 'false', 'No', 'off'):
+        ft.test_eq(_kernel_child(dict(env, HYPERREP_NB_KERNELS=v)).stdout.strip(), 'False')
+    home = {k: v for k, v in os.environ.items() if k not in ('HYPERREP_NB_CACHE', 'XDG_CACHE_HOME')}
+    r = _kernel_child(dict(home, HOME=''), 'print(engine._cache_dir())')
+    assert r.returncode == 0 and not r.stdout.strip().startswith('/.cache'), r.stdout
+
+def test_locks_touch_nothing_but_themselves(tmp_path):
+    "A link planted at a lock's path is refused and its target untouched; a lock file another user made is not rewritten."
+    from hyperrep_nb.infra import writer_lock, BadFileError
+    secret = tmp_path/'secret'
+    secret.write_text('do not touch')
+    secret.chmod(0o600)
+    out = tmp_path/'zoo.pt'
+    (tmp_path/'.zoo.pt.lock').symlink_to(secret)
+    with pytest.raises(BadFileError, match='symbolic link'):
+        with writer_lock(out): pass
+    ft.test_eq(secret.read_text(), 'do not touch')
+    (tmp_path/'.zoo.pt.lock').unlink()
+    os.link(secret, tmp_path/'.zoo.pt.lock')                               # a hard link to it
+    with pytest.raises(BadFileError, match='not a plain file of its own'):
+        with writer_lock(out): pass
+    ft.test_eq(secret.read_text(), 'do not touch')
+    (tmp_path/'.zoo.pt.lock').unlink()
+    with writer_lock(out): ft.test_eq((tmp_path/'.zoo.pt.lock').read_text(), str(os.getpid()))
+    if os.getuid() == 0:                                                   # a lock file of another user: used, not rewritten
+        os.chown(tmp_path/'.zoo.pt.lock', 65534, 65534)
+        (tmp_path/'.zoo.pt.lock').write_text('theirs')
+        with writer_lock(out): ft.test_eq((tmp_path/'.zoo.pt.lock').read_text(), 'theirs')
+    r = hyperrep('zoo', '--dataset', 'digits', '--models', '2', '--epochs', '1', '--out', tmp_path/'z'/'zoo.pt')
+    (tmp_path/'z'/'.zoo.pt.lock').unlink(missing_ok=True)
+    (tmp_path/'z'/'.zoo.pt.lock').symlink_to(secret)
+    r = hyperrep('zoo', '--dataset', 'digits', '--models', '2', '--epochs', '1', '--out', tmp_path/'z'/'zoo.pt', '--force')
+    assert r.returncode == 3 and 'symbolic link' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    ft.test_eq(secret.read_text(), 'do not touch')
