@@ -54,7 +54,19 @@ def ae_config(preset:str='cpu',  # 'cpu', 'paper' or 'tiny'
         raise ValueError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
     bad = set(overrides) - {f.name for f in fields(AEConfig)}
     if bad: raise ValueError(f"unknown AEConfig field(s) {sorted(bad)}")
-    return replace(PRESETS[preset], **overrides)
+    c = replace(PRESETS[preset], **overrides)
+    for k in ('d_model', 'n_heads', 'n_blocks', 'd_ff', 'd_latent', 'd_proj', 'batch_size', 'epochs', 'probe'):
+        v = getattr(c, k)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{k} must be a whole number >= 1, not {v!r}")
+    if c.d_model % c.n_heads: raise ValueError(f"d_model {c.d_model} must be divisible by n_heads {c.n_heads}")
+    for k, lo, hi in (('dropout', 0, 1 - 1e-9), ('beta', 0, 1), ('lr', 1e-12, 10), ('wd', 0, 10), ('temperature', 1e-6, 100),
+                      ('behaviour', 0, 1e6), ('grad_clip', 0, 1e9)):
+        v = getattr(c, k)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+            raise ValueError(f"{k} must be a number in [{lo:g}, {hi:g}], not {v!r}")
+    if isinstance(c.warmup, bool) or not isinstance(c.warmup, int) or c.warmup < 0:
+        raise ValueError(f"warmup must be a whole number >= 0, not {c.warmup!r}")
+    return c
 
 # %% ../nbs/02_autoencoder.ipynb #5e0f3b1e
 def _dropout(x:torch.Tensor,  # activations

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import torch
 from .engine import (population_logits, vector_to_state_dict, state_dict_to_vector, Population,
                                 predictions, STATE_KEYS, n_params)
-from .data import ImageData, load_dataset
+from .data import ImageData, load_dataset, check_images
 from .zoo import Zoo, Recipe
-from .infra import atomic_save, load_checked, BadFileError, check_number, check_memory, MAX_COUNT
+from .infra import (atomic_save, load_checked, BadFileError, check_number, check_memory, MAX_COUNT,
+                               check_output, check_device)
 from .tokens import zoo_dataset, align_neurons, align_reference
 from .autoencoder import HyperAE, reconstruct
 from .lwln import error_iou
@@ -201,9 +202,10 @@ def sample_models(ae:HyperAE,  # a trained autoencoder
 POP_FORMAT = 'hyperrep_nb.population'
 
 # %% ../nbs/04_kde_sampling.ipynb #2cb000c1
-def save_population(path, w:torch.Tensor, recipe:Recipe, **meta):
+def save_population(path, w:torch.Tensor, recipe:Recipe, *, force:bool=False, **meta):
     "Save a population's flat weights [P, N] with its recipe (and plain `meta`) in one `weights_only` file."
     from dataclasses import asdict
+    path = check_output(path, fmt=POP_FORMAT, force=force, what='path')   # never over a zoo or another file
     atomic_save(dict(format=POP_FORMAT, version=1, weights=w.detach().cpu().float(), recipe=asdict(recipe),
                      meta=meta), path)
 
@@ -214,7 +216,14 @@ def load_population(path,  # a file written by `save_population` (or `hyperrep s
     d = load_checked(path, 'population')
     if not isinstance(d, dict) or d.get('format') != POP_FORMAT:
         raise BadFileError(f"{path} is not a hyperrep_nb population file")
-    return d['weights'], Recipe(**d['recipe']), d['meta']
+    try:
+        w, r, meta = d['weights'], Recipe(**d['recipe']), d['meta']
+        ok = torch.is_tensor(w) and w.dim() == 2 and w.dtype == torch.float32 and w.shape[1] == n_params(r.channels)
+    except (KeyError, TypeError) as e:
+        raise BadFileError(f"{path}: not a population file this library wrote (field {e} missing or malformed)") from None
+    if not ok or not isinstance(meta, dict):
+        raise BadFileError(f"{path}: weights must be float32 [P, {n_params(r.channels)}] for recipe {r.name!r}")
+    return w, r, meta
 
 # %% ../nbs/04_kde_sampling.ipynb #bc56c54d
 # their CNN, dropout 0 dropout > 0
@@ -229,6 +238,9 @@ def to_state_dicts(w:torch.Tensor,  # flat weights [P, N]
                    dropout=False,  # keys='modelzoos': their CNN built with dropout > 0, for all or per model [P]
                   )->list:  # P state dicts
     "One state dict per model of w [P, N], for `ZooCNN` or for the ModelZoos CNN class (each with its dropout layout)."
+    if not torch.is_tensor(w) or w.dim() != 2 or not w.is_floating_point():
+        raise TypeError(f"w must be flat weights [P, N] (a float tensor), not {type(w).__name__}"
+                        + (f" of shape {list(w.shape)}" if torch.is_tensor(w) else ''))
     if keys not in ('hyperrep', 'modelzoos'):
         raise ValueError(f"keys must be 'hyperrep' or 'modelzoos', not {keys!r}")
     if keys == 'hyperrep' and dropout is not False:
@@ -313,6 +325,9 @@ def yardstick(w_train:torch.Tensor, props:dict,  # training checkpoints [M, N] (
               ref:torch.Tensor, test:tuple,  # the alignment reference [N] (or None); (test images, labels)
               act:str='tanh', *, device='cpu')->Yardstick:
     "Everything the protocol needs from the training split, computed once."
+    check_images(*test, 'test')
+    if len(props['model']) != len(w_train) or len(props['epoch']) != len(w_train):
+        raise ValueError(f"props give {len(props['model'])} models and {len(props['epoch'])} epochs for {len(w_train)} checkpoints")
     err = predictions(w_train, test[0], act, device) != test[1]                    # [M, n_test]
     return Yardstick(w_train, err, nearest_other(w_train, props['model'], props['epoch']), ref, test, act)
 
@@ -539,6 +554,7 @@ def judge_population(w:torch.Tensor,  # the population [P >= 2, N], in any neuro
                      device='cpu',
                     )->dict:  # per_model {measure: [P]}, quantiles, acc_mean, ens10, ens_all (ours: front, d_nn)
     "The memorization protocol (ours or Zeng et al.'s) on any population against a zoo's training split."
+    check_device(device)
     r = zoo.uniform('judging a population (one activation for the zoo)')
     test = load_dataset(r.dataset).test
     if ref is None: ref = align_reference(zoo_dataset(zoo, epochs=tuple(window)).w['train'])

@@ -41,9 +41,9 @@ def lwln_loss(w_hat:torch.Tensor, w:torch.Tensor,  # reconstructions and targets
 
 # %% ../nbs/03_lwln.ipynb #2377a787
 def layer_r2(w_hat:torch.Tensor, w:torch.Tensor)->torch.Tensor:
-    "Per-layer R^2 [5] of reconstructions w_hat [B, N] of w [B, N]."
+    "Per-layer R^2 [5] of reconstructions w_hat [B, N] of w [B, N]; NaN for a layer whose values do not vary (undefined)."
     sse, sst = layer_parts((w_hat - w) ** 2), layer_parts((w - w.mean(0)) ** 2)
-    return torch.stack([1 - e.sum() / t.sum() for e, t in zip(sse, sst)])
+    return torch.stack([1 - e.sum() / t.sum() if t.sum() > 0 else torch.tensor(float('nan')) for e, t in zip(sse, sst)])
 
 # %% ../nbs/03_lwln.ipynb #d55be1fa
 def behaviour_loss(w_hat:torch.Tensor,  # decoded flat vectors [B, N]

@@ -14,7 +14,7 @@ import numpy as np, torch
 from tqdm.auto import tqdm
 from .engine import (LAYERS, n_params, channels_of, Population, population_logits, predictions,
                                 shared_input)
-from .infra import dist_env, dist_init, rank_device, shard
+from .infra import dist_env, dist_init, rank_device, shard, check_output, check_device
 from .zoo import Zoo, Recipe
 from .infra import (atomic_save, atomic_json, load_checked, BadFileError, differences,
                                check_number, MAX_COUNT, resume_or_stage)
@@ -158,7 +158,10 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     ("Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation loss (or "
      "the last); under torchrun, with DDP.")
     c, w_tr, channels = config, data.w['train'], channels_of(data.w['train'].shape[1])
+    # an autoencoder file there resumes (its run is checked), anything else is refused
+    if out is not None: out = check_output(out, fmt=AE_FORMAT, force=True, what='out')
     check_number('epochs', c.epochs, lo=1, hi=MAX_COUNT, integer=True)
+    check_device(device)
     check_number('batch_size', c.batch_size, lo=1, hi=MAX_COUNT, integer=True)
     check_number('lr', c.lr, lo=0)
     rank, world = dist_init(device)
@@ -439,6 +442,10 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, *, epochs=(21, 25), 
     if align: data = align_data(data)
     out_dir = Path(out_dir) if out_dir else None
     if out_dir: out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir and restart and dist_env()[0] == 0:
+        # the summary is the pair's marker, written last: gone first, so that a killed start-over never leaves the
+        # old summary beside a new autoencoder
+        for f in ('lwln.json', 'lwln.png'): (out_dir/f).unlink(missing_ok=True)
     images = load_dataset(zoo.recipe.dataset).test
     mean_acc = Population(data.w['train'].mean(0, keepdim=True), zoo.recipe.act,
                           device=device).evaluate(*images)[1].item()

@@ -18,7 +18,7 @@ from .engine import init_params
 from .infra import (atomic_json, atomic_save, atomic_text, writer_lock, BadFileError, load_checked,
                                read_json)
 from .data import load_dataset, DataError
-from .infra import dist_env, dist_init, barrier, check_number, MAX_COUNT
+from .infra import dist_env, dist_init, barrier, check_number, MAX_COUNT, check_output, check_device
 from .tokens import zoo_dataset, align_data, align_neurons, Augment
 from .autoencoder import AEConfig, ae_config
 from .train import (lwln_experiment, load_ae, train_ae, reconstruction_report, fidelity_summary,
@@ -453,7 +453,7 @@ def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
     ens_all = {k: ensemble_acc(w, *data.test, act, device=device) for k, w in every.items() if k != 'train'}
     front = noise_front(ys, w_top, n=c.n_samples, seed=c.seed, device=device)
     for pop, w in pops.items():
-        save_population(d/f'pop_{pop}.pt', w, zoo.recipe, method=SAMPLED.get(pop, (None, pop))[1])
+        save_population(d/f'pop_{pop}.pt', w, zoo.recipe, force=True, method=SAMPLED.get(pop, (None, pop))[1])
     atomic_save(dict(z_train=z_tr, acc_train=acc_tr, **{f'z_{k}': v for k, v in latents.items()}),
                 d/'latents.pt')
     atomic_save(dict(per_model={k: {m: v.float() for m, v in r.items()} for k, r in mem.items()},
@@ -504,9 +504,8 @@ def reproduce(out,  # the run's folder: every stage's files, report.md, report.j
     c = preset if isinstance(preset, ReproConfig) else replace(_preset(preset), **overrides)
     # the findings read every fine-tuned population after one epoch
     if c.short_epochs is not None: check_number('short_epochs', c.short_epochs, lo=1, hi=MAX_COUNT, integer=True)
-    out = Path(out)
-    if out.exists() and not out.is_dir(): raise BadFileError(f"{out} is a file: --out must be a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    check_device(device)
+    out = check_output(out, what='out')                             # a folder: never '' (the current one) or a file
     # under torchrun: join the group (nothing otherwise)
     dist_init(device)
     # under torchrun rank 0 holds the lock for all

@@ -19,7 +19,7 @@ from .data import load_dataset, ImageData
 from .engine import Population, init_params, n_params, epoch_orders, kernels_on
 from .infra import (BadFileError, load_checked, differences, atomic_json, atomic_save, writer_lock,
                                resume_or_stage,
-                               check_number, check_memory, MAX_COUNT, MAX_SEED, dist_init, rank_device,
+                               check_number, check_memory, MAX_COUNT, MAX_SEED, dist_init, rank_device, check_output, check_device,
                                barrier, shard)
 
 # %% ../nbs/00_zoo.ipynb #b8df1c46
@@ -139,6 +139,9 @@ class Zoo:
     def population(self, epoch:int=-1, device='cpu', **kw)->Population:
         "The zoo's models at one epoch as a `Population` with the recipe's optimiser settings."
         r = self.uniform('a population of one optimiser and activation')
+        if not -self.epochs - 1 <= epoch <= self.epochs:
+            raise ValueError(f"epoch {epoch}: this zoo keeps checkpoints 0..{self.epochs} (epochs {self.epoch_ids[0]}.."
+                             f"{self.epoch_ids[-1]}); -1 is the last")
         return Population(self.weights[:, epoch], r.act, lr=r.lr, wd=r.wd, device=device, **kw)
 
     def accuracy_table(self, metric:str='test_acc'):
@@ -266,7 +269,7 @@ def _with_provenance(prov:list, epoch:int, device)->list:
     ("A zoo's provenance with this process's entry: which convolutions (C kernels or grouped), ISA, torch and device "
      "trained it from `epoch` on (one entry per change: a zoo resumed elsewhere may differ in its last bits).")
     me = dict(convolutions='C kernels' if kernels_on(device) else 'grouped convolutions', isa=_isa(),
-              machine=platform.machine(), torch=torch.__version__, device=str(device))
+              machine=platform.machine(), torch=str(torch.__version__), device=str(device))
     prov = list(prov or [])
     if not prov or {k: v for k, v in prov[-1].items() if k != 'from_epoch'} != me: prov.append(dict(from_epoch=epoch, **me))
     return prov
@@ -329,7 +332,8 @@ def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, i
         bar.close()
         if out != final:  # done: the new zoo replaces the old
             os.replace(out, final)
-            _write_manifest(final, d, d['seconds'])
+        # the readable summary again, also for a finished zoo whose summary was lost or edited
+        if final: _write_manifest(final, d, d['seconds'])
     return d
 
 # %% ../nbs/00_zoo.ipynb #68f6e020
@@ -406,6 +410,7 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     ("Train a zoo of `n_models` CNNs for `epochs` epochs, keeping every epoch's checkpoint and metrics; "
      "under torchrun, sharded.")
     check_number('n_models', n_models, lo=1, hi=MAX_COUNT, integer=True)
+    check_device(device)
     check_number('epochs', epochs, lo=0, hi=MAX_COUNT, integer=True)
     check_number('seed0', seed0, lo=0, hi=MAX_SEED, integer=True)
     if seeds is not None:
@@ -415,7 +420,11 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     if n_train is not None: check_number('n_train', n_train, lo=1, hi=None, integer=True)
     if n_val is not None: check_number('n_val', n_val, lo=1, hi=None, integer=True)
     r = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
+    # a zoo file there resumes (its settings are checked), anything else is refused
+    if out is not None: out = check_output(out, fmt=ZOO_FORMAT, force=True, what='out')
     data = data or load_dataset(r.dataset, root)
+    for k, n, have in (('n_train', n_train, len(data.train[1])), ('n_val', n_val, len(data.val[1]))):
+        if n is not None and n > have: raise ValueError(f"{k}={n}, but {data.name} has {have} images there")
     if data.channels != r.channels:
         raise ValueError(f"recipe {r.name!r} needs {r.channels}-channel images, data has {data.channels}")
     if init is not None: _check_init(init, n_models, r.channels)

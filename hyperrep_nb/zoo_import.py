@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from .engine import LAYERS, layer_shapes, ACTIVATIONS, n_params
 from .data import load_dataset
 from .zoo import Zoo, Recipe, get_recipe, METRICS, MODEL_FIELDS, ZOO_FORMAT, ZOO_VERSION
-from .infra import BadFileError, load_checked, atomic_save
+from .infra import BadFileError, load_checked, atomic_save, check_output
 
 # %% ../nbs/08_import.ipynb #7553f0cc
 # where training scripts keep the model's state dict inside a checkpoint
@@ -449,10 +449,12 @@ def zoo_from_dataset(path,  # a published dataset.pt
                      where=None,  # keep models whose recorded config matches, e.g. 'nlin=tanh'
                      epochs=None,  # keep these epochs (None: the longest set at least half the models have)
                      out=None,  # zoo file to write (None: in memory)
+                     force:bool=False,  # replace a zoo file at `out`
                      data=None,  # the data set for the metrics the file lacks (default: the recipe's)
                     )->Zoo:
     "A `Zoo` from a published `dataset.pt`: its checkpoints grouped by model (path) and epoch, across its splits."
     base = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
+    if out is not None: out = check_output(out, fmt=ZOO_FORMAT, force=force, inputs=[path], what='out')
     trials = _dataset_trials(read_field_dataset(path), parse_where(where))
     if not trials: raise BadFileError(f"{path}: no model matches {where}")
     ep, keep, odd = _choose_epochs(trials, parse_epochs(epochs))
@@ -482,6 +484,7 @@ def import_zoo(src,  # a Ray Tune zoo folder, a folder of state dicts, plain fil
                epochs=None,  # keep these epochs, e.g. '21-25' (None: the longest set at least half the models have)
                missing:str='drop',  # models without those epochs: 'drop' (reported) or 'error'
                out=None,  # zoo file to write (None: in memory)
+               force:bool=False,  # replace a zoo file at `out` (never a file of another kind)
                progress:bool=True,  # a progress bar over the files
                data=None,  # the data set for metrics result.json lacks (default: the recipe's)
               )->Zoo:
@@ -489,8 +492,9 @@ def import_zoo(src,  # a Ray Tune zoo folder, a folder of state dicts, plain fil
     src, base = Path(src), recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
     if missing not in ('drop', 'error'): raise ValueError(f"missing must be 'drop' or 'error', not {missing!r}")
     where, want = parse_where(where), parse_epochs(epochs)
+    if out is not None: out = check_output(out, fmt=ZOO_FORMAT, force=force, inputs=[src], what='out')
     if src.is_file() and src.suffix == '.pt' and not pattern:
-        return zoo_from_dataset(src, base, where=where, epochs=want, out=out, data=data)
+        return zoo_from_dataset(src, base, where=where, epochs=want, out=out, force=True, data=data)
     if not src.is_dir(): raise BadFileError(f"{src} is not a folder (nor a published dataset.pt)")
     trials, layout, repeats = _trials(src, pattern)
     trials = _select(trials, layout, where, src)

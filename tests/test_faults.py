@@ -26,6 +26,10 @@ def d(tmp_path_factory):
     for name, edit in AE_EDITS.items():                                               # hand-edited or other-version autoencoders
         a = torch.load(d/'ae.pt', weights_only=True); edit(a); torch.save(a, d/f'ae_{name}.pt')
     (d/'afile').write_text('not a folder')
+    p = torch.load(d/'pop.pt', weights_only=True)
+    torch.save({k: v for k, v in p.items() if k != 'weights'}, d/'pop_noweights.pt')
+    torch.save(dict(p, weights=p['weights'] * float('nan')), d/'pop_nan.pt')
+    torch.save({'y': torch.zeros(3, dtype=torch.long)}, d/'labels.pt')
     return d
 
 AE_EDITS = dict(heads=lambda a: a['config'].update(n_heads=3), shape=lambda a: a['state_dict'].update(comp=torch.zeros(3, 3)),
@@ -86,6 +90,19 @@ CASES = [
     ('reproduce: unknown preset', 'reproduce --preset huge --out {d}/r',                 2, 'invalid choice'),
     ('read-only output folder',   'zoo --models 2 --epochs 1 --out /proc/hyperrep_nb_test/zoo.pt', 4, ''),
     ('no subcommand',             '',                                                    2, 'required'),
+    ('sample: an option the method does not read', 'sample --ae {d}/ae.pt --method kde30 --h 0.3 --out {d}/p.pt', 2, 'not used by --method kde30'),
+    ('zoo: more training images than the data', 'zoo --models 2 --epochs 1 --n-train 100000 --out {d}/x.pt', 2, 'has 1257 images'),
+    ('export: --dropout without modelzoos', 'export {d}/pop.pt --dropout --out {d}/e1',   2, '--format modelzoos'),
+    ('export: into a folder of other files', 'export {d}/pop.pt --out {d}',             3, 'not an export'),
+    ('export: a damaged population', 'export {d}/pop_noweights.pt --out {d}/e2',         3, "field 'weights' missing"),
+    ('export: a population with NaN', 'export {d}/pop_nan.pt --out {d}/e3',             3, 'NaN or inf'),
+    ('evaluate: images file of labels only', 'evaluate {d}/pop.pt --data {d}/labels.pt', 3, "'x'"),
+    ('evaluate: --act for a file', 'evaluate {d}/pop.pt --data digits --act relu',      2, 'folder of state dicts'),
+    ('judge: zeng and a figure',  'judge {d}/pop.pt --zoo {d}/zoo.pt --zeng --figure {d}/f.png', 2, 'leave out --zeng'),
+    ('judge: a figure over a zoo', 'judge {d}/pop.pt --zoo {d}/zoo.pt --figure {d}/zooB.pt', 2, '.png'),
+    ('import-zoo: pattern without {epoch}', "import-zoo {d} --recipe digits --pattern {{model}}.pt --out {d}/i.pt", 2, 'exactly once'),
+    ('import-zoo: where without =', 'import-zoo {d} --recipe digits --where nlin --out {d}/i.pt', 2, 'KEY=VALUE'),
+    ('import-zoo: over an autoencoder', 'import-zoo {d} --recipe digits --out {d}/ae.pt', 3, 'refusing to overwrite'),
 ]
 if not torch.cuda.is_available(): CASES.append(('no GPU here', 'zoo --device cuda --out {d}/x.pt', 2, 'no CUDA GPU'))
 
@@ -362,3 +379,63 @@ def test_locks_touch_nothing_but_themselves(tmp_path):
     r = hyperrep('zoo', '--dataset', 'digits', '--models', '2', '--epochs', '1', '--out', tmp_path/'z'/'zoo.pt', '--force')
     assert r.returncode == 3 and 'symbolic link' in r.stderr and 'Traceback' not in r.stderr, r.stderr
     ft.test_eq(secret.read_text(), 'do not touch')
+
+def test_api_writers_refuse_what_the_cli_refuses(d, tmp_path):
+    "From Python as from the command line: no writer replaces a file of another kind, or one of its own kind without force."
+    from hyperrep_nb.zoo import make_zoo, Zoo
+    from hyperrep_nb.zoo_import import import_zoo
+    from hyperrep_nb.kde_sampling import save_population, load_population
+    from hyperrep_nb.transfer import reproduce
+    from hyperrep_nb.train import train_ae
+    from hyperrep_nb.tokens import zoo_dataset
+    from hyperrep_nb.autoencoder import ae_config
+    from hyperrep_nb.infra import BadFileError
+    before = {p.name: digest(p) for p in d.glob('*.pt')}
+    w, r, _ = load_population(d/'pop.pt')
+    zoo = Zoo.load(d/'zoo.pt')
+    folder = tmp_path/'plain'
+    folder.mkdir()
+    torch.save({'layers.0.weight': torch.zeros(8, 1, 5, 5)}, folder/'m.pt')
+    refusals = [
+        (lambda: make_zoo('digits', 2, 1, out=d/'ae.pt', progress=False), BadFileError, 'refusing to overwrite'),
+        (lambda: make_zoo('digits', 2, 1, out=f'{tmp_path}/dir/', progress=False), ValueError, 'file name'),
+        (lambda: import_zoo(folder, 'digits', out=d/'ae.pt'), BadFileError, 'refusing to overwrite'),
+        (lambda: import_zoo(folder, 'digits', out=d/'zooB.pt'), BadFileError, 'force=True'),
+        (lambda: import_zoo(folder, 'digits', out=''), ValueError, 'out is empty'),
+        (lambda: save_population(d/'zoo.pt', w, r), BadFileError, 'refusing to overwrite'),
+        (lambda: save_population(d/'pop.pt', w, r), BadFileError, 'force=True'),
+        (lambda: train_ae(zoo_dataset(zoo, epochs=(1, 3)), ae_config('tiny'), out=d/'zooB.pt', progress=False),
+         BadFileError, 'refusing to overwrite'),
+        (lambda: reproduce(''), ValueError, 'out is empty'),
+        (lambda: reproduce(d/'afile'), ValueError, 'is a file'),
+        (lambda: make_zoo('digits', 2, 1, device='foo'), ValueError, 'unknown device'),
+        (lambda: zoo.population(epoch=99), ValueError, 'keeps checkpoints 0..3'),
+        (lambda: ae_config(d_latent=0), ValueError, 'd_latent'),
+    ]
+    for f, kind, msg in refusals:
+        with pytest.raises(kind, match=msg.replace('.', r'\.')): f()
+    ft.test_eq({p.name: digest(p) for p in d.glob('*.pt') if p.name in before}, before)      # nothing was written over
+    save_population(tmp_path/'p.pt', w, r)
+    save_population(tmp_path/'p.pt', w[:2], r, force=True)
+    ft.test_eq(load_population(tmp_path/'p.pt')[0], w[:2])
+
+def test_killed_export_leaves_the_old_folder_or_the_new_one(d, tmp_path):
+    "A folder output is complete or absent: kill -9 in the middle of `export --force` leaves no mix of two exports."
+    from hyperrep_nb.kde_sampling import load_population, save_population
+    w, r, _ = load_population(d/'pop.pt')
+    save_population(tmp_path/'big.pt', w[:1].repeat(3000, 1), r)
+    assert hyperrep('export', d/'pop.pt', '--out', tmp_path/'exp').returncode == 0             # 4 models
+    exe = Path(sys.executable).parent/'hyperrep'
+    p = subprocess.Popen([str(exe), 'export', str(tmp_path/'big.pt'), '--out', str(tmp_path/'exp'), '--force'],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    while time.time() - t0 < 120 and len(list(tmp_path.glob('.exp.new-*/model_*.pt'))) < 50 and p.poll() is None:
+        time.sleep(0.02)
+    p.kill(); p.wait()
+    names = sorted(f.name for f in (tmp_path/'exp').iterdir())
+    assert names in (['export.json'] + [f'model_{i:04d}.pt' for i in range(4)],
+                     ['export.json'] + [f'model_{i:04d}.pt' for i in range(3000)]), names[:6]
+    r = hyperrep('export', d/'pop.pt', '--out', tmp_path/'exp', '--force')                     # and the next writer cleans up
+    assert r.returncode == 0, r.stderr
+    ft.test_eq(len(list((tmp_path/'exp').glob('model_*.pt'))), 4)
+    ft.test_eq([f.name for f in tmp_path.iterdir() if f.name.startswith('.exp.') and not f.name.endswith('.lock')], [])
