@@ -423,8 +423,9 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     # a zoo file there resumes (its settings are checked), anything else is refused
     if out is not None: out = check_output(out, fmt=ZOO_FORMAT, force=True, what='out')
     data = data or load_dataset(r.dataset, root)
-    for k, n, have in (('n_train', n_train, len(data.train[1])), ('n_val', n_val, len(data.val[1]))):
-        if n is not None and n > have: raise ValueError(f"{k}={n}, but {data.name} has {have} images there")
+    # n_val is a cap (the first n_val, or all); n_train above the data would be recorded but not used
+    if n_train is not None and n_train > len(data.train[1]):
+        raise ValueError(f"n_train={n_train}, but {data.name} has {len(data.train[1])} training images")
     if data.channels != r.channels:
         raise ValueError(f"recipe {r.name!r} needs {r.channels}-channel images, data has {data.channels}")
     if init is not None: _check_init(init, n_models, r.channels)

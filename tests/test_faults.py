@@ -91,7 +91,7 @@ CASES = [
     ('read-only output folder',   'zoo --models 2 --epochs 1 --out /proc/hyperrep_nb_test/zoo.pt', 4, ''),
     ('no subcommand',             '',                                                    2, 'required'),
     ('sample: an option the method does not read', 'sample --ae {d}/ae.pt --method kde30 --h 0.3 --out {d}/p.pt', 2, 'not used by --method kde30'),
-    ('zoo: more training images than the data', 'zoo --models 2 --epochs 1 --n-train 100000 --out {d}/x.pt', 2, 'has 1257 images'),
+    ('zoo: more training images than the data', 'zoo --models 2 --epochs 1 --n-train 100000 --out {d}/x.pt', 2, 'has 1257 training images'),
     ('export: --dropout without modelzoos', 'export {d}/pop.pt --dropout --out {d}/e1',   2, '--format modelzoos'),
     ('export: into a folder of other files', 'export {d}/pop.pt --out {d}',             3, 'not an export'),
     ('export: a damaged population', 'export {d}/pop_noweights.pt --out {d}/e2',         3, "field 'weights' missing"),
