@@ -105,7 +105,9 @@ def load_checked(path, what:str, missing=BadFileError, corrupt=BadFileError):
     if path.is_dir(): raise corrupt(f"{path} is a folder, not a {what} file")
     try: return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        raise corrupt(f"{path} is not a readable {what} file (truncated or corrupt?): {e}") from e
+        why = ('it holds objects other than tensors and plain data, which are not loaded (they could run code)'
+               if 'Weights only load failed' in str(e) else (str(e).strip().splitlines() or [type(e).__name__])[0])
+        raise corrupt(f"{path} is not a readable {what} file (truncated or corrupt?): {why}") from e
 
 # %% ../nbs/09_infra.ipynb #2ca65450
 def read_json(path, what:str, keys=())->dict:  # keys: top-level keys that must be there

@@ -372,6 +372,7 @@ def memorization_zeng(w:torch.Tensor,  # the models to judge [P, N]
                       device='cpu',
                      )->dict:  # per model [P]: acc, nn_dist (raw L2), max_iou
     "Epoch-0 accuracy, nearest raw L2 distance (to `l2_ref`) and max error-set IoU (to `iou_ref`), as Zeng et al.'s scripts compute them."
+    check_images(*test, 'test')
     e, f = ((predictions(v, test[0], act, device) != test[1]) for v in (w, iou_ref))     # [P, n], [M', n] bool
     inter = (e.float() @ f.float().T)                                                    # [P, M']
     union = e.sum(1, keepdim=True) + f.sum(1) - inter
