@@ -15,6 +15,6 @@ setuptools.setup(
     author=cfg['author'], author_email=cfg['author_email'], license='Apache Software License 2.0',
     url=cfg['git_url'], keywords=cfg['keywords'].split(), python_requires=f">={cfg['min_python']}",
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
-    include_package_data=True, install_requires=reqs, extras_require={'dev': dev_reqs},
+    package_data={cfg['lib_name']: ['*.c']}, include_package_data=True, install_requires=reqs, extras_require={'dev': dev_reqs},
     entry_points={'console_scripts': scripts, 'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False)

@@ -5,11 +5,12 @@
 # %% auto #0
 __all__ = ['Layer', 'LAYERS', 'ACTIVATIONS', 'INITS', 'KERNELS', 'THREAD_MIN_IMAGES', 'KERNEL_THREAD_MIN_IMAGES', 'layer_shapes',
            'ZooCNN', 'layer_slices', 'n_params', 'channels_of', 'vector_to_state_dict', 'state_dict_to_vector',
-           'init_params', 'image_patches', 'kernels_on', 'population_logits', 'shared_input', 'Population',
-           'run_chunks', 'reference_models', 'reference_step', 'reference_check', 'predictions', 'epoch_orders']
+           'init_params', 'image_patches', 'kernels_on', 'conv1_pool', 'conv1_pool_backward', 'conv2_pool',
+           'conv2_pool_backward', 'population_logits', 'shared_input', 'Population', 'run_chunks', 'reference_models',
+           'reference_step', 'reference_check', 'predictions', 'epoch_orders']
 
 # %% ../nbs/00_engine.ipynb #ea749e12
-import ctypes, functools, hashlib, math, os, platform, shutil, stat, subprocess, tempfile, threading, warnings
+import ctypes, functools, hashlib, importlib.resources, math, os, platform, shutil, stat, subprocess, tempfile, threading, warnings
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict, namedtuple
@@ -185,207 +186,8 @@ def _max_pool2(a:torch.Tensor,  # activations [B, C, H, W], H and W even
     return torch.maximum(h[..., 0::2], h[..., 1::2])
 
 # %% ../nbs/00_engine.ipynb #c76d6ffe
-_KERNELS_C = r"""
-/* The zoo CNN's conv1 and conv2, each fused with its 2x2 max-pooling, for P models that each see their own B
-   images. Every tensor is laid out model by model ([P, B, ...], contiguous). The pooling keeps max_pool2d's rule
-   (scan the window row by row; take a value greater than the maximum so far, or NaN) and records the winner
-   (0..3) in `arg`: the backward passes send each pooled gradient to that one input. GCC vector extensions
-   (8 and 16 floats) keep the code portable; -march=native picks the instructions. */
-#include <math.h>
-#include <string.h>
-#include <stdint.h>
-typedef float v8 __attribute__((vector_size(32)));
-typedef float v4 __attribute__((vector_size(16)));
-typedef int vi8 __attribute__((vector_size(32)));
-typedef float v16 __attribute__((vector_size(64)));
-static inline v16 ld16(const float* p) { v16 v; __builtin_memcpy(&v, p, 64); return v; }
-static inline v8 ld8(const float* p) { v8 v; __builtin_memcpy(&v, p, 32); return v; }
-static inline v4 ld4(const float* p) { v4 v; __builtin_memcpy(&v, p, 16); return v; }
-static inline void st8(float* p, v8 v) { __builtin_memcpy(p, &v, 32); }
-static inline void st4(float* p, v4 v) { __builtin_memcpy(p, &v, 16); }
-static inline v8 sel(vi8 m, v8 a, v8 b) { return (v8)(((vi8)a & m) | ((vi8)b & ~m)); }
-
-/* the rule of max_pool2d over four candidates in scan order, lane by lane */
-static inline void pool4(v8 q0, v8 q1, v8 q2, v8 q3, v8* m, vi8* k) {
-  v8 mm = q0; vi8 kk = (vi8){0}; vi8 t;
-  t = (q1 > mm) | (q1 != q1); mm = sel(t, q1, mm); kk = (t & 1) | (kk & ~t);
-  t = (q2 > mm) | (q2 != q2); mm = sel(t, q2, mm); kk = (t & 2) | (kk & ~t);
-  t = (q3 > mm) | (q3 != q3); mm = sel(t, q3, mm); kk = (t & 3) | (kk & ~t);
-  *m = mm; *k = kk;
-}
-static const vi8 EVEN = {0, 2, 4, 6, 8, 10, 12, 14}, ODD = {1, 3, 5, 7, 9, 11, 13, 15};
-
-/* conv1: x [P, B, C, 28, 28], w [P, 8, C, 5, 5], bias [P, 8] -> out [P, B, 8, 12, 12], arg the same */
-static inline __attribute__((always_inline)) void conv1_fwd_c(const float* x, const float* w, const float* bias,
-    float* out, uint8_t* arg, long P, long B, const int C) {
-  for (long p = 0; p < P; p++) for (long b = 0; b < B; b++) {
-    const float* xi = x + (p*B + b)*C*784;
-    const float* wp = w + p*8*C*25;
-    float* o = out + (p*B + b)*1152;
-    uint8_t* ar = arg + (p*B + b)*1152;
-    for (int py = 0; py < 12; py++) for (int cg = 0; cg < 8; cg += 4) {
-      v8 a[2][4][3];   /* [row of the pair][channel][8 columns] */
-      for (int r = 0; r < 2; r++) {
-        const int oy = 2*py + r;
-        for (int j = 0; j < 4; j++) { const float bv = bias[p*8 + cg + j]; a[r][j][0] = a[r][j][1] = a[r][j][2] = (v8){0} + bv; }
-        for (int ci = 0; ci < C; ci++) for (int ky = 0; ky < 5; ky++) {
-          const float* xr = xi + ci*784 + (oy + ky)*28;
-          for (int kx = 0; kx < 5; kx++) {
-            const v8 x0 = ld8(xr + kx), x1 = ld8(xr + kx + 8), x2 = ld8(xr + kx + 16);
-            for (int j = 0; j < 4; j++) {
-              const float wv = wp[((cg + j)*C + ci)*25 + ky*5 + kx];
-              a[r][j][0] += wv * x0; a[r][j][1] += wv * x1; a[r][j][2] += wv * x2;
-            }
-          }
-        }
-      }
-      for (int j = 0; j < 4; j++) {
-        v8 m; vi8 k;
-        pool4(__builtin_shuffle(a[0][j][0], a[0][j][1], EVEN), __builtin_shuffle(a[0][j][0], a[0][j][1], ODD),
-              __builtin_shuffle(a[1][j][0], a[1][j][1], EVEN), __builtin_shuffle(a[1][j][0], a[1][j][1], ODD), &m, &k);
-        float* oc = o + (cg + j)*144 + py*12; uint8_t* ac = ar + (cg + j)*144 + py*12;
-        st8(oc, m);
-        for (int i = 0; i < 8; i++) ac[i] = (uint8_t)k[i];
-        pool4(__builtin_shuffle(a[0][j][2], a[0][j][2], EVEN), __builtin_shuffle(a[0][j][2], a[0][j][2], ODD),
-              __builtin_shuffle(a[1][j][2], a[1][j][2], EVEN), __builtin_shuffle(a[1][j][2], a[1][j][2], ODD), &m, &k);
-        for (int i = 0; i < 4; i++) { oc[8 + i] = m[i]; ac[8 + i] = (uint8_t)k[i]; }
-      }
-    }
-  }
-}
-void conv1_pool_fwd(const float* x, const float* w, const float* bias, float* out, uint8_t* arg, long P, long B, long C) {
-  if (C == 1) conv1_fwd_c(x, w, bias, out, arg, P, B, 1);
-  else if (C == 3) conv1_fwd_c(x, w, bias, out, arg, P, B, 3);
-  else conv1_fwd_c(x, w, bias, out, arg, P, B, (int)C);
-}
-
-/* conv1's gradients from g [P, B, 8, 12, 12] at its pooled outputs: dw [P, 8, C, 5, 5], db [P, 8]. Only the
-   pooling's winners carry gradient: each adds g times its 5x5 input patch. */
-static inline __attribute__((always_inline)) void conv1_bwd_c(const float* x, const float* g, const uint8_t* arg,
-    float* dw, float* db, long P, long B, const int C) {
-  for (long p = 0; p < P; p++) for (int c = 0; c < 8; c++) {
-    v4 a4[3*5]; float a1[3*5]; float ab = 0.f;
-    for (int i = 0; i < C*5; i++) { a4[i] = (v4){0}; a1[i] = 0.f; }
-    for (long b = 0; b < B; b++) {
-      const float* xi = x + (p*B + b)*C*784;
-      const float* gc = g + ((p*B + b)*8 + c)*144;
-      const uint8_t* ac = arg + ((p*B + b)*8 + c)*144;
-      for (int py = 0; py < 12; py++) for (int px = 0; px < 12; px++) {
-        const float gv = gc[py*12 + px];
-        const int k = ac[py*12 + px];
-        const float* xp = xi + (2*py + (k >> 1))*28 + 2*px + (k & 1);
-        ab += gv;
-        for (int ci = 0; ci < C; ci++) for (int ky = 0; ky < 5; ky++) {
-          const float* xr = xp + ci*784 + ky*28;
-          a4[ci*5 + ky] += gv * ld4(xr); a1[ci*5 + ky] += gv * xr[4];
-        }
-      }
-    }
-    float* d = dw + (p*8 + c)*C*25;
-    for (int i = 0; i < C*5; i++) { st4(d + i*5, a4[i]); d[i*5 + 4] = a1[i]; }
-    db[p*8 + c] = ab;
-  }
-}
-void conv1_pool_bwd(const float* x, const float* g, const uint8_t* arg, float* dw, float* db, long P, long B, long C) {
-  if (C == 1) conv1_bwd_c(x, g, arg, dw, db, P, B, 1);
-  else if (C == 3) conv1_bwd_c(x, g, arg, dw, db, P, B, 3);
-  else conv1_bwd_c(x, g, arg, dw, db, P, B, (int)C);
-}
-
-/* conv2: x [P, B, 8, 12, 12], w [P, 6, 8, 5, 5], bias [P, 6] -> out [P, B, 6, 4, 4], arg the same */
-void conv2_pool_fwd(const float* x, const float* w, const float* bias, float* out, uint8_t* arg, long P, long B) {
-  for (long p = 0; p < P; p++) for (long b = 0; b < B; b++) {
-    const float* xi = x + (p*B + b)*1152;
-    const float* wp = w + p*1200;
-    float* o = out + (p*B + b)*96;
-    uint8_t* ar = arg + (p*B + b)*96;
-    for (int py = 0; py < 4; py++) {
-      v8 a0[6], a1[6];
-      for (int co = 0; co < 6; co++) a0[co] = a1[co] = (v8){0} + bias[p*6 + co];
-      for (int ci = 0; ci < 8; ci++) for (int ky = 0; ky < 5; ky++) {
-        const float* r0 = xi + ci*144 + (2*py + ky)*12;
-        for (int kx = 0; kx < 5; kx++) {
-          const v8 x0 = ld8(r0 + kx), x1 = ld8(r0 + 12 + kx);
-          for (int co = 0; co < 6; co++) {
-            const float wv = wp[co*200 + ci*25 + ky*5 + kx];
-            a0[co] += wv * x0; a1[co] += wv * x1;
-          }
-        }
-      }
-      for (int co = 0; co < 6; co++) {
-        v8 m; vi8 k;
-        pool4(__builtin_shuffle(a0[co], a0[co], EVEN), __builtin_shuffle(a0[co], a0[co], ODD),
-              __builtin_shuffle(a1[co], a1[co], EVEN), __builtin_shuffle(a1[co], a1[co], ODD), &m, &k);
-        for (int i = 0; i < 4; i++) { o[co*16 + py*4 + i] = m[i]; ar[co*16 + py*4 + i] = (uint8_t)k[i]; }
-      }
-    }
-  }
-}
-
-/* conv2's gradients from g [P, B, 6, 4, 4]: dx [P, B, 8, 12, 12], dw [P, 6, 8, 5, 5], db [P, 6] */
-static const float ZERO[24] = {0};
-void conv2_pool_bwd(const float* x, const float* w, const float* g, const uint8_t* arg, float* dx, float* dw,
-                    float* db, long P, long B) {
-  float G[6][8][24];   /* the gradient at conv2's outputs from column 4, zeros around */
-  v8 acc[6*8*5*5];
-  for (long p = 0; p < P; p++) {
-    const float* wp = w + p*1200;
-    float ab[6] = {0};
-    for (int i = 0; i < 1200; i++) acc[i] = (v8){0};
-    for (long b = 0; b < B; b++) {
-      const float* xi = x + (p*B + b)*1152;
-      const float* gi = g + (p*B + b)*96;
-      const uint8_t* ai = arg + (p*B + b)*96;
-      memset(G, 0, sizeof G);
-      for (int co = 0; co < 6; co++) for (int i = 0; i < 16; i++) {
-        const int k = ai[co*16 + i], py = i >> 2, px = i & 3;
-        G[co][2*py + (k >> 1)][4 + 2*px + (k & 1)] = gi[co*16 + i];
-        ab[co] += gi[co*16 + i];
-      }
-      /* dw[co, ci, ky, kx] = sum over outputs (oy, ox) of G[co, oy, ox] x[ci, oy+ky, ox+kx], 8 columns a lane each */
-      for (int co = 0; co < 6; co++) for (int ci = 0; ci < 8; ci++) for (int ky = 0; ky < 5; ky++) {
-        v8* s = acc + ((co*8 + ci)*5 + ky)*5;
-        v8 s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4];
-        for (int oy = 0; oy < 8; oy++) {
-          const v8 gr = ld8(G[co][oy] + 4);
-          const float* xr = xi + ci*144 + (oy + ky)*12;
-          s0 += gr * ld8(xr); s1 += gr * ld8(xr + 1); s2 += gr * ld8(xr + 2); s3 += gr * ld8(xr + 3); s4 += gr * ld8(xr + 4);
-        }
-        s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3; s[4] = s4;
-      }
-      /* dx[ci, iy, ix] = sum over (co, ky, kx) of w[co, ci, ky, kx] G[co, iy-ky, ix-kx]: columns 0-7 and 8-11 */
-      float* dxi = dx + (p*B + b)*1152;
-      for (int iy = 0; iy < 12; iy += 2) {
-        v16 d0[8], d1[8];
-        for (int ci = 0; ci < 8; ci++) d0[ci] = d1[ci] = (v16){0};
-        for (int co = 0; co < 6; co++) for (int ky = 0; ky < 5; ky++) {
-          const int oy = iy - ky;          /* rows oy (for iy) and oy + 1 (for iy + 1) of G, zero outside 0..7 */
-          if (oy < -1 || oy > 7) continue;
-          const float* g0 = oy >= 0 ? G[co][oy] : ZERO;
-          const float* g1 = oy + 1 <= 7 ? G[co][oy + 1] : ZERO;
-          for (int kx = 0; kx < 5; kx++) {
-            const v16 a = ld16(g0 + 4 - kx), c = ld16(g1 + 4 - kx);
-            for (int ci = 0; ci < 8; ci++) {
-              const float wv = wp[co*200 + ci*25 + ky*5 + kx];
-              d0[ci] += wv * a; d1[ci] += wv * c;
-            }
-          }
-        }
-        for (int ci = 0; ci < 8; ci++) {
-          float* r = dxi + ci*144 + iy*12;
-          float t0[16], t1[16]; __builtin_memcpy(t0, &d0[ci], 64); __builtin_memcpy(t1, &d1[ci], 64);
-          memcpy(r, t0, 48); memcpy(r + 12, t1, 48);
-        }
-      }
-    }
-    for (int i = 0; i < 1200; i++) {
-      const v8 v = acc[i];
-      dw[p*1200 + i] = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
-    }
-    for (int co = 0; co < 6; co++) db[p*6 + co] = ab[co];
-  }
-}
-"""
+# the kernels' C source: hyperrep_nb/kernels.c, shipped with the package (read it there; the functions are explained here)
+_KERNELS_C = (importlib.resources.files('hyperrep_nb')/'kernels.c').read_text()
 
 # %% ../nbs/00_engine.ipynb #cedaf3d0
 def _flag(name:str, default:bool=True)->bool:
@@ -470,6 +272,8 @@ def _load(fd:int, path:Path):
     return lib
 
 # %% ../nbs/00_engine.ipynb #73ee5cb5
+_BUILT = [False]   # whether `_kernels` built and loaded them in this process (read by `kernels_on` under a trace)
+
 @functools.cache
 def _kernels():
     ("The compiled kernels of `_KERNELS_C` as a `ctypes` library, built once per host and source into this user's "
@@ -489,8 +293,10 @@ def _kernels():
                 _build(cc, flags, d, so, digest)
                 fd = _verified_fd(so, digest)
             if fd is None: raise OSError(f"{so} fails its check right after the build")
-            try: return _load(fd, so)
+            try: lib = _load(fd, so)
             finally: os.close(fd)
+            _BUILT[0] = True
+            return lib
     except (OSError, AttributeError, subprocess.SubprocessError) as e:
         err = getattr(e, 'stderr', b'') or b''
         warnings.warn(f"hyperrep_nb: C kernels not used ({e}{': ' + err.decode()[:200] if err else ''}); "
@@ -499,12 +305,14 @@ def _kernels():
 
 # %% ../nbs/00_engine.ipynb #8e68eb3e
 def kernels_on(device='cpu')->bool:
-    ("Whether per-model batches on `device` run on the C kernels (`_Conv1Pool`, `_Conv2Pool`) rather than torch's "
-     "grouped convolutions: on the CPU, unless turned off, no C compiler works, or `torch.compile` is tracing (it "
-     "cannot trace raw pointers, and compiles the grouped convolutions instead).")
-    # is_compiling first: a trace never reaches the compiler run in `_kernels`
-    return (torch.device(device).type == 'cpu' and KERNELS and not torch.compiler.is_compiling()
-            and _kernels() is not None)
+    ("Whether per-model batches on `device` run on the C kernels (`conv1_pool`, `conv2_pool`) rather than torch's "
+     "grouped convolutions: on the CPU, unless turned off or no C compiler works. Under `torch.compile` the ops stay "
+     "in the graph when the kernels were built before the trace.")
+    if torch.device(device).type != 'cpu' or not KERNELS: return False
+    # a trace does not run the compiler: it asks whether the kernels were built already
+    if torch.compiler.is_compiling(): return _BUILT[0]
+    return _kernels() is not None
+
 
 # %% ../nbs/00_engine.ipynb #65063392
 def _c_args(*pairs)->list:
@@ -517,55 +325,102 @@ def _c_args(*pairs)->list:
         out.append(t.contiguous())
     return out
 
-# %% ../nbs/00_engine.ipynb #47bc0f92
-class _Conv1Pool(torch.autograd.Function):
-    "conv1 + bias + 2x2 max-pooling of per-model images by `_kernels()`; gradients for the weights and biases only."
-    @staticmethod
-    def forward(ctx, x, W1, b1):   # x [P, B, C, 28, 28], W1 [P*8, C, 5, 5], b1 [P*8] -> [P, B, 8, 12, 12]
-        P, B, C = x.shape[:3]
-        x, w, b = _c_args((x, (P, B, C, 28, 28)), (W1, (P*8, C, 5, 5)), (b1, (P*8,)))
-        out = x.new_empty(P, B, 8, 12, 12)
-        arg = torch.empty(P, B, 8, 12, 12, dtype=torch.uint8)   # the pooling's winner, 0-3
-        _kernels().conv1_pool_fwd(x.data_ptr(), w.data_ptr(), b.data_ptr(), out.data_ptr(), arg.data_ptr(), P, B, C)
-        ctx.save_for_backward(x, arg)
-        return out
+# %% ../nbs/00_engine.ipynb #91ad8b80
+@torch.library.custom_op('hyperrep_nb::conv1_pool', mutates_args=())
+def conv1_pool(x:torch.Tensor,  # per-model images [P, B, C, 28, 28]
+               W1:torch.Tensor,  # conv1's weights [P*8, C, 5, 5]
+               b1:torch.Tensor,  # its biases [P*8]
+              )->tuple[torch.Tensor, torch.Tensor]:  # pooled [P, B, 8, 12, 12] and each window's winner (uint8, 0-3)
+    "conv1 + bias + 2x2 max-pooling of per-model images on the C kernel, as a torch op (`torch.compile` keeps it)."
+    P, B, C = x.shape[:3]
+    x, w, b = _c_args((x, (P, B, C, 28, 28)), (W1, (P*8, C, 5, 5)), (b1, (P*8,)))
+    out, arg = x.new_empty(P, B, 8, 12, 12), torch.empty(P, B, 8, 12, 12, dtype=torch.uint8)
+    _kernels().conv1_pool_fwd(x.data_ptr(), w.data_ptr(), b.data_ptr(), out.data_ptr(), arg.data_ptr(), P, B, C)
+    return out, arg
 
-    @staticmethod
-    def backward(ctx, g):           # g [P, B, 8, 12, 12]
-        x, arg = ctx.saved_tensors
-        P, B, C = x.shape[:3]
-        g, = _c_args((g, (P, B, 8, 12, 12)))
-        dw, db = x.new_empty(P*8, C, 5, 5), x.new_empty(P*8)
-        _kernels().conv1_pool_bwd(x.data_ptr(), g.data_ptr(), arg.data_ptr(), dw.data_ptr(), db.data_ptr(), P, B, C)
-        return None, dw, db
+@conv1_pool.register_fake
+def _(x, W1, b1):
+    P, B = x.shape[:2]
+    return x.new_empty(P, B, 8, 12, 12), x.new_empty(P, B, 8, 12, 12, dtype=torch.uint8)
 
-# %% ../nbs/00_engine.ipynb #ecb490a9
-class _Conv2Pool(torch.autograd.Function):
-    "conv2 + bias + 2x2 max-pooling by `_kernels()`, model by model, with gradients for all three inputs."
-    @staticmethod
-    def forward(ctx, x, W2, b2):   # x [P, B, 8, 12, 12], W2 [P*6, 8, 5, 5], b2 [P*6] -> [P, B, 6, 4, 4]
-        P, B = x.shape[:2]
-        x, w, b = _c_args((x, (P, B, 8, 12, 12)), (W2, (P*6, 8, 5, 5)), (b2, (P*6,)))
-        out = x.new_empty(P, B, 6, 4, 4)
-        arg = torch.empty(P, B, 6, 4, 4, dtype=torch.uint8)
-        _kernels().conv2_pool_fwd(x.data_ptr(), w.data_ptr(), b.data_ptr(), out.data_ptr(), arg.data_ptr(), P, B)
-        ctx.save_for_backward(x, w, arg)
-        return out
+# %% ../nbs/00_engine.ipynb #48f46ebe
+@torch.library.custom_op('hyperrep_nb::conv1_pool_backward', mutates_args=())
+def conv1_pool_backward(x:torch.Tensor,  # the images [P, B, C, 28, 28]
+                        g:torch.Tensor,  # the gradient of the pooled output [P, B, 8, 12, 12]
+                        arg:torch.Tensor,  # the forward's winners [P, B, 8, 12, 12]
+                       )->tuple[torch.Tensor, torch.Tensor]:  # gradients of W1 [P*8, C, 5, 5] and b1 [P*8]
+    "`conv1_pool`'s weight and bias gradients on the C kernel (the images get none: they are data)."
+    P, B, C = x.shape[:3]
+    x, g = _c_args((x, (P, B, C, 28, 28)), (g, (P, B, 8, 12, 12)))
+    dw, db = x.new_empty(P*8, C, 5, 5), x.new_empty(P*8)
+    _kernels().conv1_pool_bwd(x.data_ptr(), g.data_ptr(), arg.contiguous().data_ptr(), dw.data_ptr(), db.data_ptr(), P, B, C)
+    return dw, db
 
-    @staticmethod
-    def backward(ctx, g):           # g [P, B, 6, 4, 4]
-        x, w, arg = ctx.saved_tensors
-        P, B = x.shape[:2]
-        g, = _c_args((g, (P, B, 6, 4, 4)))
-        dx, dw, db = torch.empty_like(x), x.new_empty(P*6, 8, 5, 5), x.new_empty(P*6)
-        _kernels().conv2_pool_bwd(x.data_ptr(), w.data_ptr(), g.data_ptr(), arg.data_ptr(), dx.data_ptr(),
-                                  dw.data_ptr(), db.data_ptr(), P, B)
-        return dx, dw, db
+@conv1_pool_backward.register_fake
+def _(x, g, arg):
+    P, B, C = x.shape[:3]
+    return x.new_empty(P*8, C, 5, 5), x.new_empty(P*8)
+
+def _conv1_setup(ctx, inputs, output):
+    ctx.save_for_backward(inputs[0], output[1])
+    ctx.mark_non_differentiable(output[1])
+
+def _conv1_grad(ctx, g, _):
+    x, arg = ctx.saved_tensors
+    return None, *conv1_pool_backward(x, g, arg)
+
+conv1_pool.register_autograd(_conv1_grad, setup_context=_conv1_setup)
+
+# %% ../nbs/00_engine.ipynb #ab073c20
+@torch.library.custom_op('hyperrep_nb::conv2_pool', mutates_args=())
+def conv2_pool(x:torch.Tensor,  # conv1's activations [P, B, 8, 12, 12]
+               W2:torch.Tensor,  # conv2's weights [P*6, 8, 5, 5]
+               b2:torch.Tensor,  # its biases [P*6]
+              )->tuple[torch.Tensor, torch.Tensor]:  # pooled [P, B, 6, 4, 4] and the winners (uint8)
+    "conv2 + bias + 2x2 max-pooling, model by model, on the C kernel, as a torch op."
+    P, B = x.shape[:2]
+    x, w, b = _c_args((x, (P, B, 8, 12, 12)), (W2, (P*6, 8, 5, 5)), (b2, (P*6,)))
+    out, arg = x.new_empty(P, B, 6, 4, 4), torch.empty(P, B, 6, 4, 4, dtype=torch.uint8)
+    _kernels().conv2_pool_fwd(x.data_ptr(), w.data_ptr(), b.data_ptr(), out.data_ptr(), arg.data_ptr(), P, B)
+    return out, arg
+
+@conv2_pool.register_fake
+def _(x, W2, b2):
+    P, B = x.shape[:2]
+    return x.new_empty(P, B, 6, 4, 4), x.new_empty(P, B, 6, 4, 4, dtype=torch.uint8)
+
+# %% ../nbs/00_engine.ipynb #bf1d4208
+@torch.library.custom_op('hyperrep_nb::conv2_pool_backward', mutates_args=())
+def conv2_pool_backward(x:torch.Tensor,  # conv1's activations [P, B, 8, 12, 12]
+                        W2:torch.Tensor,  # conv2's weights [P*6, 8, 5, 5]
+                        g:torch.Tensor,  # the gradient of the pooled output [P, B, 6, 4, 4]
+                        arg:torch.Tensor,  # the forward's winners
+                       )->tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # gradients of x, W2 and b2
+    "`conv2_pool`'s gradients for all three inputs on the C kernel."
+    P, B = x.shape[:2]
+    x, w, g = _c_args((x, (P, B, 8, 12, 12)), (W2, (P*6, 8, 5, 5)), (g, (P, B, 6, 4, 4)))
+    dx, dw, db = torch.empty_like(x), x.new_empty(P*6, 8, 5, 5), x.new_empty(P*6)
+    _kernels().conv2_pool_bwd(x.data_ptr(), w.data_ptr(), g.data_ptr(), arg.contiguous().data_ptr(), dx.data_ptr(),
+                              dw.data_ptr(), db.data_ptr(), P, B)
+    return dx, dw, db
+
+@conv2_pool_backward.register_fake
+def _(x, W2, g, arg): return torch.empty_like(x), W2.new_empty(W2.shape), W2.new_empty(W2.shape[0])
+
+def _conv2_setup(ctx, inputs, output):
+    ctx.save_for_backward(inputs[0], inputs[1], output[1])
+    ctx.mark_non_differentiable(output[1])
+
+def _conv2_grad(ctx, g, _):
+    x, W2, arg = ctx.saved_tensors
+    return conv2_pool_backward(x, W2, g, arg)
+
+conv2_pool.register_autograd(_conv2_grad, setup_context=_conv2_setup)
 
 # %% ../nbs/00_engine.ipynb #834eef75
 def _conv12(x, W1, b1, W2, b2, f)->torch.Tensor:  # per-model images [P, B, C, 28, 28] -> [P, B, 6, 4, 4]
     "conv1 and conv2 with their poolings and activation `f` on the C kernels."
-    return f(_Conv2Pool.apply(f(_Conv1Pool.apply(x, W1, b1)), W2, b2))
+    return f(conv2_pool(f(conv1_pool(x, W1, b1)[0]), W2, b2)[0])
 
 # %% ../nbs/00_engine.ipynb #08e4035f
 def _head(a:torch.Tensor,  # conv3's activations [B, P*4, 3, 3]

@@ -439,3 +439,19 @@ def test_killed_export_leaves_the_old_folder_or_the_new_one(d, tmp_path):
     assert r.returncode == 0, r.stderr
     ft.test_eq(len(list((tmp_path/'exp').glob('model_*.pt'))), 4)
     ft.test_eq([f.name for f in tmp_path.iterdir() if f.name.startswith('.exp.') and not f.name.endswith('.lock')], [])
+
+def test_kernels_build_with_clang_to_the_same_bits(tmp_path):
+    "The kernels' C source (package data) builds with clang as with gcc, and gives the same bits forward and backward."
+    import shutil as sh
+    from hyperrep_nb import engine
+    if engine._kernels() is None or not sh.which('clang'): pytest.skip('needs gcc and clang (tools/setup.sh installs clang)')
+    code = ("import torch, sys\nfrom hyperrep_nb import engine\nassert engine._kernels() is not None\n"
+            "g = torch.Generator().manual_seed(0)\nP, B = 4, 8\nx = torch.randn(P, B, 1, 28, 28, generator=g)\n"
+            "ws = [torch.randn(*s, generator=g).requires_grad_() for s in ((P*8, 1, 5, 5), (P*8,), (P*6, 8, 5, 5), (P*6,))]\n"
+            "o = engine._conv12(x, *ws, torch.tanh)\n"
+            "torch.save([o.detach(), *torch.autograd.grad(o.square().sum(), ws)], sys.argv[1])\n")
+    for cc in ('gcc', 'clang'):
+        r = subprocess.run([sys.executable, '-c', code, str(tmp_path/f'{cc}.pt')], capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, CC=cc, HYPERREP_NB_CACHE=str(tmp_path/f'cache-{cc}')))
+        assert r.returncode == 0 and 'not used' not in r.stderr, (cc, r.stderr)
+    for a, b in zip(torch.load(tmp_path/'gcc.pt'), torch.load(tmp_path/'clang.pt')): ft.test_eq(a, b)

@@ -9,6 +9,9 @@ fi
 if [ ! -f /usr/share/javascript/mathjax/fonts/HTML-CSS/TeX/woff/MathJax_Main-Regular.woff ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   (apt-get update -qq && apt-get install -y -qq libjs-mathjax fonts-mathjax) >/dev/null 2>&1 || echo "setup: MathJax not installed (the docs use the wheel's copy, without TeX fonts)"
 fi   # the docs' formulas, offline, with MathJax's own TeX fonts
+if ! command -v clang >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then   # the kernels' second compiler, for the test that builds them with it
+  (apt-get update -qq && apt-get install -y -qq clang) >/dev/null 2>&1 || echo "setup: clang not installed (the test that builds the kernels with it is skipped)"
+fi
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then   # the docs test's headless browser
   (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 || echo "setup: chromium not installed (the docs browser test is skipped)"
 fi
