@@ -8,13 +8,13 @@ __all__ = ['EXIT', 'count', 'count0', 'seed', 'positive', 'fraction', 'scale', '
            'run_import', 'run_evaluate', 'run_judge', 'parser', 'main']
 
 # %% ../nbs/06_cli.ipynb #8ebb8c8e
-import argparse, json, math, os, re, sys, tempfile, time
+import argparse, io, json, math, os, re, sys, tempfile, time
 from pathlib import Path
 import torch
 from .zoo import RECIPES, make_zoo, get_recipe, Zoo, ZOO_FORMAT, evaluate_by_act
 from .engine import ACTIVATIONS, n_params
 from .infra import (differences, BadFileError, load_checked, writer_lock, MAX_COUNT, MAX_SEED,
-                               atomic_save, atomic_json, check_output, replace_folder, check_device,
+                               atomic_save, atomic_json, atomic_bytes, check_output, replace_folder, check_device,
                                staging_folder)
 from .data import DataError
 from .infra import dist_env
@@ -501,7 +501,9 @@ def run_judge(a):
         import matplotlib; matplotlib.use('Agg')
         import matplotlib.pyplot as plt
         axs = plot_front({Path(a.pop).stem: j['per_model']}, j['front'])
-        axs[0].figure.savefig(a.figure, dpi=110, bbox_inches='tight')
+        buf = io.BytesIO()
+        axs[0].figure.savefig(buf, format='png', dpi=110, bbox_inches='tight')
+        atomic_bytes(buf.getvalue(), a.figure)                         # never half a figure
         plt.close('all')
     if a.json: return print(json.dumps(res, indent=1))
     rows = [dict(measure=k, q05=q['0.05'], median=q['0.5'], q95=q['0.95']) for k, q in j['quantiles'].items()]

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['MAX_COUNT', 'MAX_SEED', 'dist_env', 'dist_init', 'rank_device', 'barrier', 'shard', 'BadFileError', 'umask',
-           'atomic_save', 'atomic_json', 'atomic_text', 'load_checked', 'read_json', 'check_output', 'replace_folder',
-           'staging_folder', 'differences', 'BusyError', 'writer_lock', 'staged_path', 'resume_or_stage',
-           'check_number', 'check_device', 'available_memory', 'check_memory']
+           'atomic_save', 'atomic_json', 'atomic_text', 'atomic_bytes', 'load_checked', 'read_json', 'check_output',
+           'replace_folder', 'staging_folder', 'differences', 'BusyError', 'writer_lock', 'staged_path',
+           'resume_or_stage', 'check_number', 'check_device', 'available_memory', 'check_memory']
 
 # %% ../nbs/09_infra.ipynb #d2b40eb8
 import datetime, errno, io, json, math, os, shutil, stat, tempfile
@@ -96,6 +96,11 @@ def atomic_json(obj, path):
 def atomic_text(text:str, path):
     "Write a text file the same way."
     _atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+# %% ../nbs/09_infra.ipynb #3a21113a
+def atomic_bytes(data:bytes, path):
+    "Write bytes (a figure, an archive) the same way."
+    _atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 # %% ../nbs/09_infra.ipynb #a7f65890
 def load_checked(path, what:str, missing=BadFileError, corrupt=BadFileError):
