@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['validate', 'gather_rows', 'mean_over_ranks', 'train_ae', 'check_ae_file', 'load_ae', 'fingerprint',
-           'check_compatible', 'reconstruction_report', 'fidelity_summary', 'plot_lwln', 'lwln_experiment']
+           'check_compatible', 'fidelity_report', 'reconstruction_report', 'linear_code_report', 'fidelity_summary',
+           'plot_lwln', 'lwln_experiment']
 
 # %% ../nbs/03a_train.ipynb #b3e7c768
 import hashlib, math, os, threading, time
@@ -362,12 +363,9 @@ def _side_by_side(jobs:list,  # functions of no arguments, e.g. `lambda: train_a
 
 # %% ../nbs/03a_train.ipynb #b9e7d70e
 @torch.no_grad()
-def reconstruction_report(ae:HyperAE, data:WeightData, recipe:Recipe, images=None, split:str='test',
-                          device='cpu')->dict:
-    ("Decoded models of a split vs their originals: accuracy, per-layer R^2, and whether "
-     "each keeps its own errors.")
-    w = data.w[split]                                                             # [H, N]
-    w_hat = reconstruct(ae.to(device), w)
+def fidelity_report(w:torch.Tensor, w_hat:torch.Tensor,  # originals and their reconstructions [H, N]
+                    data:WeightData, recipe:Recipe, images=None, device='cpu')->dict:
+    "Reconstructions vs their originals: accuracy, per-layer R^2, and whether each keeps its own errors."
     x, y = images or load_dataset(recipe.dataset).test
     # [H, n]
     p_orig, p_rec = predictions(w, x, recipe.act, device), predictions(w_hat, x, recipe.act, device)
@@ -380,6 +378,25 @@ def reconstruction_report(ae:HyperAE, data:WeightData, recipe:Recipe, images=Non
                 iou_other=error_iou(e_orig, e_train).max(1).values,    # [H] with the closest training model
                 agree=(p_orig == p_rec).float().mean(1))                          # [H] same predicted class
 
+@torch.no_grad()
+def reconstruction_report(ae:HyperAE, data:WeightData, recipe:Recipe, images=None, split:str='test',
+                          device='cpu')->dict:
+    "An autoencoder's decoded models of a split vs their originals (`fidelity_report`)."
+    w = data.w[split]                                                             # [H, N]
+    return fidelity_report(w, reconstruct(ae.to(device), w), data, recipe, images, device)
+
+# %% ../nbs/03a_train.ipynb #dce926ed
+@torch.no_grad()
+def linear_code_report(data:WeightData,  # the aligned splits (`zoo_dataset`, `align_data`)
+                       k:int,  # components kept (at most the training split's rank)
+                       recipe:Recipe, images=None, split:str='test', device='cpu')->dict:
+    "PCA over the training checkpoints as a `k`-number code: the split's reconstructions vs their originals."
+    w_tr, w = data.w['train'].double(), data.w[split]                               # [M, N], [H, N]
+    mu = w_tr.mean(0)
+    V = torch.linalg.svd(w_tr - mu, full_matrices=False).Vh[:min(k, len(w_tr) - 1)]   # [k, N]
+    w_hat = ((w.double() - mu) @ V.T @ V + mu).float()                                # [H, N]
+    return fidelity_report(w, w_hat, data, recipe, images, device) | dict(k=len(V))
+
 # %% ../nbs/03a_train.ipynb #811bdf11
 def fidelity_summary(r:dict)->dict:  # a `reconstruction_report`
     ("A report's numbers as files and tables keep them: R^2 per layer, mean accuracies, and medians of "
@@ -388,7 +405,9 @@ def fidelity_summary(r:dict)->dict:  # a `reconstruction_report`
                 acc_rec_mean=r['acc_rec'].mean().item(), acc_rec_std=r['acc_rec'].std().item(),
                 ratio=r['ratio'],
                 # medians over the split's models
-                **{k: r[k].median().item() for k in ('iou_own', 'iou_other', 'agree')})
+                **{k: r[k].median().item() for k in ('iou_own', 'iou_other', 'agree')},
+                # the share of models whose reconstruction keeps more of their own errors than any training model has
+                own_wins=(r['iou_own'] > r['iou_other']).float().mean().item())
 
 # %% ../nbs/03a_train.ipynb #cf8d0eba
 def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
@@ -462,6 +481,10 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, *, epochs=(21, 25), 
         summary[label] = dict(seconds=round(time.time() - t, 1), best_val=info['best_val'],
                               **fidelity_summary(r))
     summary['sigma'] = layer_sigmas(data.w['train']).tolist()
+    # the linear code to beat: PCA with as many numbers as the autoencoder's latent, and with as many as the split allows
+    summary['linear'] = {f"PCA-{r['k']}": fidelity_summary(r) | dict(k=r['k']) for r in
+                         (linear_code_report(data, k, zoo.recipe, images, device=device)
+                          for k in sorted({min(config.d_latent, len(data.w['train']) - 1), len(data.w['train']) - 1}))}
     # under torchrun, rank 0 writes
     if out_dir and dist_env()[0] == 0:
         plot_lwln(reports, summary['sigma'], out_dir/'lwln.png', mean_acc)

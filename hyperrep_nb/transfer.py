@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['REPRO_PRESETS', 'PAPER', 'SAMPLED', 'BASELINES', 'POPS', 'FINETUNED', 'VERDICTS', 'bootstrap_ci', 'summarize',
            'welch', 'diff_ci', 'at_least', 'finetune', 'table', 'tests_vs', 'markdown_table', 'plot_curves',
-           'ReproConfig', 'Stages', 'reproduce', 'findings', 'report', 'beyond_front', 'as_diverse', 'report_md']
+           'ReproConfig', 'Stages', 'reproduce', 'findings', 'report', 'beyond_front', 'as_diverse',
+           'represents_unseen', 'report_md']
 
 # %% ../nbs/05_transfer.ipynb #05000003
 import json, math, threading, time
@@ -636,6 +637,7 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->d
                novelty=nov['populations'], noise_front=nov['front'], selection=nov['selection'],
                d_nn=nov['d_nn'],
                lwln={k: lw[k] for k in ('LWLN', 'no LWLN', 'sigma', 'n_models', 'n_train', 'n_test')},
+               linear=lw.get('linear', {}),
                transfer_skipped=skipped,
                samples_skipped=nov['skipped'])
     if c.fit_epochs:
@@ -652,7 +654,8 @@ def report(c:ReproConfig, out:Path, curves:dict, transfer:dict, skipped:dict)->d
     mem, ens = saved['per_model'], saved['ens10_hits']
     rows = [*findings(c, lw, curves, tab=tab, tests=tests, ttab=ttab, tcurves=transfer),
             beyond_front(mem, nov),
-            as_diverse(mem, ens, nov['populations'])]
+            as_diverse(mem, ens, nov['populations']),
+            represents_unseen(lw, rep.get('fit'))]
     rep['findings'] = [dict(finding=f, verdict=v, evidence=e) for f, v, e in rows]
     axs = plot_front({k: v for k, v in mem.items() if k not in ('train', 'B_mean')}, nov['front'],
                      mem['B_mean']['acc'].mean().item())
@@ -738,6 +741,28 @@ def as_diverse(mem:dict,  # per-model measures {population: {acc, iou_within, ..
             "ens10 is within 2 points of theirs",
             _verdict(parts), ev)
 
+# %% ../nbs/05_transfer.ipynb #24cd8c72
+def represents_unseen(lw:dict,  # lwln.json: the two autoencoders' held-out fidelity and the linear codes'
+                      fit:dict=None,  # fit.json: S_FIT's autoencoder's (None: not trained)
+                      min_ratio:float=0.95,  # the share of the originals' accuracy a reconstruction must keep
+                     )->tuple:  # (finding, verdict, evidence)
+    ("Finding (8): the best autoencoder's reconstructions of held-out models keep their own function (median "
+     "iou_own > iou_other) at >= 95% of the originals' accuracy, and beat the linear code of equal size on both.")
+    aes = {k: lw[k] for k in ('LWLN', 'no LWLN')} | ({"S_FIT's": fit['test']} if fit else {})
+    name, a = max(aes.items(), key=lambda kv: kv[1]['acc_rec_mean'])
+    lin = lw.get('linear') or {}
+    eq = min(lin.items(), key=lambda kv: kv[1]['k'], default=(None, None))
+    parts = ['yes' if a['iou_own'] > a['iou_other'] else 'no', 'yes' if a['ratio'] >= min_ratio else 'no',
+             'unclear' if eq[1] is None else 'yes' if a['ratio'] > eq[1]['ratio'] and a['iou_own'] > eq[1]['iou_own']
+             else 'no']
+    ev = (f"best autoencoder on held-out models: {name}, {a['ratio']:.0%} of the originals' accuracy (at least "
+          f"{min_ratio:.0%}: {parts[1]}); median iou_own {a['iou_own']:.2f} vs iou_other {a['iou_other']:.2f} "
+          f"({parts[0]}; {a.get('own_wins', float('nan')):.0%} of the models keep more of their own errors); ")
+    ev += ('no linear code measured' if eq[1] is None else
+           f"linear code {eq[0]}: {eq[1]['ratio']:.0%}, iou_own {eq[1]['iou_own']:.2f} (beaten on both: {parts[2]})")
+    return ('(8) the hyper-representation represents unseen models: reconstructions keep their own function at '
+            f'>= {min_ratio:.0%} of the originals\' accuracy, better than a linear code of its size', _verdict(parts), ev)
+
 # %% ../nbs/05_transfer.ipynb #f09008b6
 def _finetune_note(c:ReproConfig)->str:
     "What the report's fine-tuning tables hold, in a sentence."
@@ -777,15 +802,19 @@ def report_md(c:ReproConfig, rep:dict)->str:
           "with its reconstruction's; "
           "`iou_other`, with the most similar training model's (a reconstruction that keeps the "
           "model's own function has "
-          "iou_own > iou_other); `agree`, the fraction of test images on which both predict the same class.",
+          "iou_own > iou_other); `agree`, the fraction of test images on which both predict the same class; "
+          "`own > other`, the share of models whose reconstruction keeps more of their own errors than any training "
+          "model has. The linear codes (PCA over the aligned training checkpoints, with as many numbers as the "
+          "latent, and with the most the split allows) are the reference an autoencoder must beat.",
           '',
           '| autoencoder | reconstructed acc | original acc | ratio | R^2 conv1 conv2 conv3 fc1 fc2 | '
-          'iou_own | iou_other | agree |',
-          '|---|---|---|---|---|---|---|---|']
+          'iou_own | iou_other | agree | own > other |',
+          '|---|---|---|---|---|---|---|---|---|']
     rows = {k: lw[k] for k in ('LWLN', 'no LWLN')} | ({"S_FIT's (fitted, last epoch)": rep['fit']['test']}
-                                                      if 'fit' in rep else {})
+                                                      if 'fit' in rep else {}) | {
+           f"linear code ({k}, {v['k']} numbers)": v for k, v in rep.get('linear', {}).items()}
     for k, r in rows.items():
-        fid = ' | '.join(f"{r[m]:.2f}" if m in r else '-' for m in ('iou_own', 'iou_other', 'agree'))
+        fid = ' | '.join(f"{r[m]:.2f}" if m in r else '-' for m in ('iou_own', 'iou_other', 'agree', 'own_wins'))
         L.append(f"| {k} | {r['acc_rec_mean']*100:.1f} ({r['acc_rec_std']*100:.1f}) | "
                  f"{r['acc_orig_mean']*100:.1f} | {r['ratio']:.0%} | "
                  f"{' '.join(f'{v:.2f}' for v in r['r2'])} | {fid} |")

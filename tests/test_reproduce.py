@@ -3,7 +3,7 @@ import json, signal, subprocess, sys, time
 from pathlib import Path
 import fastcore.test as ft
 import torch
-from hyperrep_nb.transfer import VERDICTS, beyond_front, as_diverse
+from hyperrep_nb.transfer import VERDICTS, beyond_front, as_diverse, represents_unseen
 from conftest import hyperrep
 
 ARGS = ['reproduce', '--preset', 'tiny', '--quiet']
@@ -29,15 +29,17 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     assert (tmp_path/'full'/'report.md').exists()
     # the verdicts depend on the host's float rounding at these sizes: assert their shape and that each follows from its own
     # evidence, never which way one falls
-    want = ['(1)', '(2)', '(3)', '(4)', *(['(5)'] * len(rep['transfer'])), '(6)', '(7)']
+    want = ['(1)', '(2)', '(3)', '(4)', *(['(5)'] * len(rep['transfer'])), '(6)', '(7)', '(8)']
     ft.test_eq([f['finding'][:3] for f in rep['findings']], want)
     for f in rep['findings']:
         assert f['verdict'] in VERDICTS, f
         assert f"{f['verdict']:>14}: {f['finding']}" in full.stdout, f"the command prints finding {f['finding'][:3]}"
     d = tmp_path/'full'/'digits'
     nov, saved = json.loads((d/'novelty.json').read_text()), torch.load(d/'memorization.pt', weights_only=True)
-    ft.test_eq(beyond_front(saved['per_model'], nov)[1], rep['findings'][-2]['verdict'])
-    ft.test_eq(as_diverse(saved['per_model'], saved['ens10_hits'], nov['populations'])[1], rep['findings'][-1]['verdict'])
+    ft.test_eq(beyond_front(saved['per_model'], nov)[1], rep['findings'][-3]['verdict'])
+    ft.test_eq(as_diverse(saved['per_model'], saved['ens10_hits'], nov['populations'])[1], rep['findings'][-2]['verdict'])
+    lw, fit = json.loads((d/'lwln.json').read_text()), json.loads((d/'fit.json').read_text())
+    ft.test_eq(represents_unseen(lw, fit)[1], rep['findings'][-1]['verdict'])                  # (8) from the files' numbers
     # the population as another tool would hand it over (a folder of state dicts), judged against the zoo with the
     # autoencoder that made the report's yardstick: the report's numbers
     assert hyperrep('export', d/'pop_S_KDE30.pt', '--out', tmp_path/'exported').returncode == 0
