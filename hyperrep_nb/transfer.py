@@ -755,11 +755,11 @@ def represents_unseen(lw:dict,  # lwln.json: the two autoencoders' held-out fide
     parts = ['yes' if a['iou_own'] > a['iou_other'] else 'no', 'yes' if a['ratio'] >= min_ratio else 'no',
              'unclear' if eq[1] is None else 'yes' if a['ratio'] > eq[1]['ratio'] and a['iou_own'] > eq[1]['iou_own']
              else 'no']
-    ev = (f"best autoencoder on held-out models: {name}, {a['ratio']:.0%} of the originals' accuracy (at least "
+    ev = (f"best autoencoder on held-out models: {name}, {a['ratio']:.1%} of the originals' accuracy (at least "
           f"{min_ratio:.0%}: {parts[1]}); median iou_own {a['iou_own']:.2f} vs iou_other {a['iou_other']:.2f} "
           f"({parts[0]}; {a.get('own_wins', float('nan')):.0%} of the models keep more of their own errors); ")
     ev += ('no linear code measured' if eq[1] is None else
-           f"linear code {eq[0]}: {eq[1]['ratio']:.0%}, iou_own {eq[1]['iou_own']:.2f} (beaten on both: {parts[2]})")
+           f"linear code {eq[0]}: {eq[1]['ratio']:.1%}, iou_own {eq[1]['iou_own']:.2f} (beaten on both: {parts[2]})")
     return ('(8) the hyper-representation represents unseen models: reconstructions keep their own function at '
             f'>= {min_ratio:.0%} of the originals\' accuracy, better than a linear code of its size', _verdict(parts), ev)
 
