@@ -99,7 +99,7 @@ def test_reproduce_under_torchrun(tmp_path):
     r = torchrun('reproduce', '--preset', 'tiny', '--out', out, '--quiet'); assert r.returncode == 0, r.stderr[-3000:]
     ft.test_eq(r.stdout.count('report:'), 1)                                       # rank 0 speaks for both
     rep = json.loads((out/'report.json').read_text())
-    ft.test_eq(len(rep['findings']), 6 + len(rep['transfer']))                        # (1)-(4), (5) per transfer, (6), (7)
+    ft.test_eq(len(rep['findings']), 7 + len(rep['transfer']))                        # (1)-(4), (5) per transfer, (6), (7), (8)
     stages = set(rep['timings_s']) - {'report', 'total'}
     assert {'digits:zoo', 'digits:autoencoders', 'digits:samples', 'digits:finetune'} <= stages, stages
     ft.test_eq(json.loads((out/'timings_partial.json').read_text()), {})          # no attempt left unfinished
