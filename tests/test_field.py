@@ -109,6 +109,8 @@ def test_published_dataset_file_reads_without_running_code(field, tmp_path):
     assert r.returncode == 0 and 'models=5, epochs=1' in r.stdout, r.stdout + r.stderr
     r = hyperrep('evaluate', tmp_path/'zoo.pt', '--data', 'digits', '--json')
     ft.test_close([m['acc'] for m in json.loads(r.stdout)['models']], [accuracy(n, *d.test) for n, c in grid.values()], eps=1e-6)
+    r = hyperrep('import-zoo', tmp_path/'dataset.pt', '--recipe', 'digits', '--where', 'nlin=tanh', '--out', tmp_path/'tanh.pt', '--quiet')
+    assert r.returncode == 0 and 'models=2' in r.stdout, r.stdout + r.stderr                    # --where on a dataset.pt too
     marker = tmp_path/'ran'
     torch.save({'trainset': Payload(marker)}, tmp_path/'evil.pt')
     r = hyperrep('import-zoo', tmp_path/'evil.pt', '--recipe', 'digits', '--out', tmp_path/'evil_zoo.pt')
