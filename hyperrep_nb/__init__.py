@@ -21,7 +21,8 @@ from .autoencoder import HyperAE, ae_config
 from .train import train_ae, load_ae
 from .kde_sampling import (make_sampler, sample_models, load_population, to_state_dicts,
                                       memorization)
-from .transfer import finetune, reproduce
+from .transfer import finetune
+from .reproduction import reproduce
 
 # %% ../nbs/index.ipynb #c977d4e1
 _all_ = ['load_dataset', 'ZooCNN', 'Population', 'Zoo', 'make_zoo', 'plot_zoo', 'zoo_dataset', 'tokenize',

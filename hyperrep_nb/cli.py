@@ -26,7 +26,7 @@ from .kde_sampling import (METHODS, POP_FORMAT, training_anchors, make_sampler, 
                                       select_models, yardstick, memorization,
                                       quantiles, save_population, load_population, to_state_dicts,
                                       ensemble_acc, judge_population, plot_front)
-from .transfer import REPRO_PRESETS, reproduce
+from .reproduction import REPRO_PRESETS, reproduce
 from .zoo_import import import_zoo, read_population
 
 # %% ../nbs/06_cli.ipynb #b4b36be5

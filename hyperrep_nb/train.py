@@ -10,7 +10,7 @@ __all__ = ['validate', 'gather_rows', 'mean_over_ranks', 'train_ae', 'check_ae_f
 # %% ../nbs/03a_train.ipynb #b3e7c768
 import hashlib, math, os, threading, time
 from pathlib import Path
-from dataclasses import asdict, fields
+from dataclasses import dataclass, asdict, fields
 import numpy as np, torch
 from tqdm.auto import tqdm
 from .engine import (LAYERS, n_params, channels_of, Population, population_logits, predictions,
@@ -93,51 +93,166 @@ def _saved_run(out,  # the autoencoder file to resume (None: nothing to resume)
                            "choose another output, or start over with restart=True (--force)")
     return st
 
+# %% ../nbs/03a_train.ipynb #a88c2865
+@dataclass
+class _Fit:
+    "One training run's fixed parts, made once by `train_ae` and read by each piece of it."
+    c:AEConfig                  # architecture and training
+    data:WeightData             # the splits [M, N]
+    sigma:torch.Tensor          # LWLN's per-layer scales (kept in the file)
+    loss_sigma:torch.Tensor     # the scales the loss uses (None: plain MSE)
+    augment:Augment             # the augmentations of each view
+    target:str                  # 'input' or 'view'
+    images:torch.Tensor         # training images for the behavioural term [n, C, 28, 28] (or None)
+    probe:tuple                 # (validation probe's patches, the originals' logits on it [M, 256, 10]) or (None, None)
+    keep:str                    # 'best' or 'last'
+    run:dict                    # the settings, kept in the file; a resumed run must have the same
+    out:Path                    # where checkpoints go (None: nowhere)
+    source:dict                 # where the data came from
+    rank:int = 0                # this process (torchrun)
+    world:int = 1               # processes
+    device:torch.device = torch.device('cpu')
+
+# %% ../nbs/03a_train.ipynb #bf91a122
+@dataclass
+class _State:
+    "What changes as a run trains: the model, its optimiser and generators, the history and the best epoch so far."
+    ae:HyperAE
+    net:torch.nn.Module         # `ae`, or `ae` in DistributedDataParallel under torchrun
+    opt:torch.optim.Optimizer
+    gen:torch.Generator         # batches, augmentations, probe images
+    drop:torch.Generator        # dropout's masks
+    hist:list
+    best:float = float('inf')
+    best_state:dict = None
+    e0:int = 0                  # epochs done before this call
+
 # %% ../nbs/03a_train.ipynb #b238fb50
-def _batch_loss(net:torch.nn.Module,  # the autoencoder (wrapped in DDP under torchrun)
+def _batch_loss(f:_Fit,  # the run
+                net:torch.nn.Module,  # the autoencoder (wrapped in DDP under torchrun)
                 w:torch.Tensor,  # the global batch [B, N], the same in every process
                 gen:torch.Generator,  # the run's generator: augmentations and probe images
-                *,
-                c:AEConfig,  # the run's configuration
-                augment:Augment,  # the augmentations of each view
-                target:str,  # 'input' or 'view' (see `train_ae`)
-                sigma:torch.Tensor,  # per-layer scales for LWLN, or None for the plain MSE
-                images:torch.Tensor,  # training images [n, C, 28, 28] for the behavioural term
-                act:str,  # the zoo's activation
-                rows:slice,  # this process's rows of the batch
-                rank:int,  # this process
-                world:int,  # processes
-                device,  # where the autoencoder is
                )->tuple:  # (the loss to back-propagate, {loss, rec, con, beh} on this process's rows)
-    ("The loss of one batch: reconstruction of two augmented views, NT-Xent over the whole "
-     "batch, the behavioural term.")
-    # [B, N] each: one generator, the same draws
-    v1, v2 = augment.views(w, gen)
-    v1, v2, w = v1[rows].to(device), v2[rows].to(device), w[rows].to(device)  # [B/K, N]: this process's rows
+    "The loss of one batch: reconstruction of two augmented views, NT-Xent over the whole batch, the behavioural term."
+    c, rows = f.c, shard(len(w), f.rank, f.world)
+    v1, v2 = f.augment.views(w, gen)                                    # [B, N] each: one generator, the same draws
+    v1, v2, w = v1[rows].to(f.device), v2[rows].to(f.device), w[rows].to(f.device)  # [B/K, N]: this process's rows
     (r1, _, p1), (r2, _, p2) = net(v1), net(v2)
-    t1, t2 = (w, w) if target == 'input' else (v1, v2)
-    rec = (lwln_loss(r1, t1, sigma) + lwln_loss(r2, t2, sigma)) / 2
-    # over the whole batch
-    con = nt_xent(gather_rows(p1, rank, world), gather_rows(p2, rank, world), c.temperature)
-    probe = images[torch.randint(len(images), (c.probe,), generator=gen)].to(device) if c.behaviour else None
-    beh = behaviour_loss(r1, w, probe, act) if c.behaviour else torch.zeros(())
+    t1, t2 = (w, w) if f.target == 'input' else (v1, v2)
+    rec = (lwln_loss(r1, t1, f.loss_sigma) + lwln_loss(r2, t2, f.loss_sigma)) / 2
+    con = nt_xent(gather_rows(p1, f.rank, f.world), gather_rows(p2, f.rank, f.world), c.temperature)  # whole batch
+    probe = (f.images[torch.randint(len(f.images), (c.probe,), generator=gen)].to(f.device) if c.behaviour
+             else None)
+    beh = behaviour_loss(r1, w, probe, f.data.recipe.act) if c.behaviour else torch.zeros(())
     loss = c.beta * rec + (1 - c.beta) * con + c.behaviour * beh
     # see `gather_rows`: con's gradient x K
-    return loss + (world - 1) * (1 - c.beta) * con, dict(loss=loss, rec=rec, con=con, beh=beh)
+    return loss + (f.world - 1) * (1 - c.beta) * con, dict(loss=loss, rec=rec, con=con, beh=beh)
 
 # %% ../nbs/03a_train.ipynb #4b5370f6
-def _ae_file(ae, best_state, sigma, ref, *, source, run, hist, best, epochs_done, train):
-    "The saved form of a (possibly unfinished) training run."
-    d = ae_state(ae, sigma=sigma, ref=ref, source=source, run=run, history=hist, best_val=best,
-                 epochs_done=epochs_done, train=train)
-    if best_state is not None: d['state_dict'] = best_state
+def _ae_file(f:_Fit, s:_State, epochs_done:int, train:bool)->dict:
+    "The saved form of a run after `epochs_done` epochs; `train`: with what resuming needs (model, optimiser, generators)."
+    d = ae_state(s.ae, sigma=f.sigma, ref=f.data.ref, source=f.source, run=f.run, history=s.hist, best_val=s.best,
+                 epochs_done=epochs_done,
+                 train=dict(model=s.ae.state_dict(), opt=s.opt.state_dict(), rng=s.drop.get_state(),
+                            gen=s.gen.get_state()) if train else None)
+    if s.best_state is not None: d['state_dict'] = s.best_state
     return d
+
+# %% ../nbs/03a_train.ipynb #0b5f2072
+def _check_run(c:AEConfig, n_train:int, device, target:str, keep:str)->tuple:  # (rank, world)
+    "Refuse, each in one line, settings a run cannot train with; join the process group under torchrun."
+    check_number('epochs', c.epochs, lo=1, hi=MAX_COUNT, integer=True)
+    check_device(device)
+    check_number('batch_size', c.batch_size, lo=1, hi=MAX_COUNT, integer=True)
+    check_number('lr', c.lr, lo=0)
+    rank, world = dist_init(device)
+    if c.batch_size % world:
+        raise ValueError(f"batch size {c.batch_size} is not divisible by {world} processes")
+    if n_train < 2 * world:   # the projection head's BatchNorm needs two rows
+        raise ValueError(f"{n_train} training checkpoints for {world} process(es): every process "
+                         "needs at least two per batch")
+    if target not in ('input', 'view'): raise ValueError(f"target must be 'input' or 'view', not {target!r}")
+    if keep not in ('best', 'last'): raise ValueError(f"keep must be 'best' or 'last', not {keep!r}")
+    return rank, world
+
+# %% ../nbs/03a_train.ipynb #99c3fd14
+@torch.no_grad()
+def _probe(data:WeightData, c:AEConfig, images:torch.Tensor, device)->tuple:  # (images, probe's patches, logits)
+    ("The behavioural term's images (the recipe's training split unless given) and the validation probe: 256 fixed "
+     "training images and the originals' logits on them [M, 256, 10], computed once (all None without the term).")
+    if not c.behaviour: return images, None, None
+    if images is None: images = load_dataset(data.recipe.dataset).train[0]
+    x_val = shared_input(images[:256].to(device))
+    t_val = torch.cat([population_logits(b.to(device), x_val, data.recipe.act) for b in data.w['val'].split(8)])
+    return images, x_val, t_val
+
+# %% ../nbs/03a_train.ipynb #c1df0094
+def _run_record(data:WeightData, c:AEConfig, lwln:bool, seed:int, target:str, augment:Augment, keep:str)->dict:
+    "The settings a run is saved with: a resumed run must have the same."
+    w_tr = data.w['train']
+    return dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr),
+                n_val=len(data.w['val']), target=target, aligned=data.ref is not None, augment=asdict(augment),
+                data=fingerprint(w_tr), **({'keep': keep} if keep != 'best' else {}))   # older files: no 'keep'
 
 # %% ../nbs/03a_train.ipynb #d06e6aa2
 # held while a run seeds torch's global generator and draws its initial weights (runs may share a process)
 _INIT_LOCK = threading.Lock()
 # set: every run of this process stops at its next batch (see `_side_by_side`)
 _STOP = threading.Event()
+
+# %% ../nbs/03a_train.ipynb #52cbcfd2
+def _start(f:_Fit, seed:int, st:dict)->_State:
+    "A new model, optimiser and generators from `seed`, or the saved run `st` continued where it stopped."
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):   # the global generator: the initial weights alone
+        torch.manual_seed(seed)
+        ae = HyperAE(f.c, channels_of(f.data.w['train'].shape[1])).to(f.device)
+    opt = torch.optim.AdamW(ae.parameters(), lr=f.c.lr, weight_decay=f.c.wd)
+    gen = torch.Generator().manual_seed(seed)
+    drop = torch.Generator(f.device).manual_seed(int(np.random.SeedSequence([seed, 1]).generate_state(1)[0]))
+    for blk in (*ae.enc, *ae.dec): blk.gen = drop
+    net = torch.nn.parallel.DistributedDataParallel(ae) if f.world > 1 else ae   # averages the processes' gradients
+    s = _State(ae, net, opt, gen, drop, [])
+    if st is None: return s
+    s.hist, s.best, s.best_state, s.e0 = st['history'], st['best_val'], st['state_dict'], st['epochs_done']
+    if st['train'] is None: ae.load_state_dict(s.best_state)          # a finished run
+    else:
+        ae.load_state_dict(st['train']['model'])
+        opt.load_state_dict(st['train']['opt'])
+        drop.set_state(st['train']['rng'])
+        gen.set_state(st['train']['gen'])
+    return s
+
+# %% ../nbs/03a_train.ipynb #470e892d
+def _train_epoch(f:_Fit, s:_State, e:int)->dict:  # {loss, rec, con, beh}: means over the epoch's batches
+    "One epoch of AdamW steps over the training split in the run's order, the learning rate scheduled per batch."
+    c, w_tr = f.c, f.data.w['train']
+    s.ae.train()
+    perm = torch.randperm(len(w_tr), generator=s.gen)
+    n_batches = max(1, len(w_tr) // c.batch_size)
+    tot = dict(loss=0., rec=0., con=0., beh=0.)
+    for b in range(n_batches):
+        if _STOP.is_set(): raise KeyboardInterrupt('stopped: a run beside this one failed or was interrupted')
+        for g in s.opt.param_groups: g['lr'] = c.lr * _lr_factor(c, e + b / n_batches)
+        w = w_tr[perm[b*c.batch_size:(b+1)*c.batch_size]]               # [B, N], the same in every process
+        w = w[:len(w) - len(w) % f.world]                                 # a split smaller than the batch: equal shares
+        loss, parts = _batch_loss(f, s.net, w, s.gen)
+        s.opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(s.ae.parameters(), c.grad_clip)
+        s.opt.step()
+        for k, v in parts.items(): tot[k] += v.item() / n_batches
+    return mean_over_ranks(tot)                                           # rec, beh: means over each process's rows
+
+# %% ../nbs/03a_train.ipynb #956934c5
+def _end_epoch(f:_Fit, s:_State, e:int, tot:dict)->dict:  # the validation's numbers
+    "Validate after epoch `e`, add it to the history, and keep it if it is the best so far (or with keep='last')."
+    val = validate(s.ae, f.data.w['val'], f.loss_sigma, x=f.probe[0], act=f.data.recipe.act, target=f.probe[1])
+    crit = val['rec'] + f.c.behaviour / f.c.beta * val.get('beh', 0.)       # the validation loss (no contrastive term)
+    s.hist.append(dict(epoch=e + 1, **tot, val_rec=val['rec'], val_mse=val['mse'], val_r2=val['r2'],
+                       val_beh=val.get('beh')))
+    if crit < s.best or f.keep == 'last':
+        s.best, s.best_state = crit, {k: v.detach().cpu().clone() for k, v in s.ae.state_dict().items()}
+    return val
 
 # %% ../nbs/03a_train.ipynb #ca7a2de6
 def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dataset`)
@@ -156,112 +271,34 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
              restart:bool=False,  # start over; the file in `out` is replaced once done (default: resume)
              keep:str='best',  # the epoch kept: 'best' (lowest validation loss) or 'last'
             )->tuple:  # (best HyperAE, info dict)
-    ("Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation loss (or "
-     "the last); under torchrun, with DDP.")
-    c, w_tr, channels = config, data.w['train'], channels_of(data.w['train'].shape[1])
+    "Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation loss (or the last); under torchrun, with DDP."
+    c = config
     # an autoencoder file there resumes (its run is checked), anything else is refused
     if out is not None: out = check_output(out, fmt=AE_FORMAT, force=True, what='out')
-    check_number('epochs', c.epochs, lo=1, hi=MAX_COUNT, integer=True)
-    check_device(device)
-    check_number('batch_size', c.batch_size, lo=1, hi=MAX_COUNT, integer=True)
-    check_number('lr', c.lr, lo=0)
-    rank, world = dist_init(device)
+    rank, world = _check_run(c, len(data.w['train']), device, target, keep)
     device = rank_device(device)
-    if c.batch_size % world:
-        raise ValueError(f"batch size {c.batch_size} is not divisible by {world} processes")
-    # the projection head's BatchNorm needs two rows
-    if len(w_tr) < 2 * world:
-        raise ValueError(f"{len(w_tr)} training checkpoints for {world} process(es): every process "
-                         "needs at least two per batch")
-    if target not in ('input', 'view'): raise ValueError(f"target must be 'input' or 'view', not {target!r}")
-    if keep not in ('best', 'last'): raise ValueError(f"keep must be 'best' or 'last', not {keep!r}")
-    if c.behaviour and images is None: images = load_dataset(data.recipe.dataset).train[0]
-    # validation probe: fixed training images (`shared_input`)
-    act, x_val = data.recipe.act, (shared_input(images[:256].to(device)) if c.behaviour else None)
-    # the originals' validation logits [M, 256, 10]: the same every epoch, computed once
-    with torch.no_grad():
-        t_val = None if x_val is None else torch.cat([population_logits(b.to(device), x_val, act)
-                                                      for b in data.w['val'].split(8)])
-    sigma = layer_sigmas(w_tr)
-    run = dict(config=asdict(c), lwln=lwln, seed=seed, recipe=asdict(data.recipe), n_train=len(w_tr),
-               n_val=len(data.w['val']),
-               target=target, aligned=data.ref is not None, augment=asdict(augment), data=fingerprint(w_tr),
-               # files of before 'keep' stay valid
-               **({'keep': keep} if keep != 'best' else {}))
-    # the file asked for; a start-over saves beside it
-    final = out
+    images, x_val, t_val = _probe(data, c, images, device)
+    sigma, run = layer_sigmas(data.w['train']), _run_record(data, c, lwln, seed, target, augment, keep)
+    final = out                                                            # a start-over saves beside it
     out, st = resume_or_stage(final, restart, lambda p, rs: _saved_run(p, run, rs), drop=rank == 0)
-    # torch's global generator: the initial weights alone (one run at a time: runs may share the process)
-    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        ae = HyperAE(c, channels).to(device)
-    opt = torch.optim.AdamW(ae.parameters(), lr=c.lr, weight_decay=c.wd)
-    # batches, augmentations, probes; dropout's masks
-    gen = torch.Generator().manual_seed(seed)
-    drop = torch.Generator(device).manual_seed(int(np.random.SeedSequence([seed, 1]).generate_state(1)[0]))
-    for blk in (*ae.enc, *ae.dec): blk.gen = drop
-    hist, best, best_state, e0 = [], float('inf'), None, 0
-    if st is not None:
-        hist, best, best_state, e0 = st['history'], st['best_val'], st['state_dict'], st['epochs_done']
-        if st['train'] is None: ae.load_state_dict(best_state)          # a finished run
-        else:
-            ae.load_state_dict(st['train']['model'])
-            opt.load_state_dict(st['train']['opt'])
-            drop.set_state(st['train']['rng'])
-            gen.set_state(st['train']['gen'])
-    sigma_dev = sigma if lwln else None
+    f = _Fit(c, data, sigma, sigma if lwln else None, augment, target, images, (x_val, t_val), keep, run, out,
+             source, rank, world, device)
+    s = _start(f, seed, st)
     end = c.epochs if stop_after is None else min(c.epochs, stop_after)
-    bar = tqdm(range(e0, end), initial=e0, total=c.epochs, desc=f"AE {'LWLN' if lwln else 'MSE'}",
+    bar = tqdm(range(s.e0, end), initial=s.e0, total=c.epochs, desc=f"AE {'LWLN' if lwln else 'MSE'}",
                disable=not progress or rank > 0)
-    n_batches = max(1, len(w_tr) // c.batch_size)
-    # averages the gradients of all processes
-    net = torch.nn.parallel.DistributedDataParallel(ae) if world > 1 else ae
     for e in bar:
-        ae.train()
-        perm = torch.randperm(len(w_tr), generator=gen)
-        tot = dict(loss=0., rec=0., con=0., beh=0.)
-        for b in range(n_batches):
-            if _STOP.is_set():
-                raise KeyboardInterrupt('stopped: a run beside this one failed or was interrupted')
-            for g in opt.param_groups: g['lr'] = c.lr * _lr_factor(c, e + b / n_batches)
-            # [B, N], the same in every process
-            w = w_tr[perm[b*c.batch_size:(b+1)*c.batch_size]]
-            # a split smaller than the batch: equal shares
-            w = w[:len(w) - len(w) % world]
-            loss, parts = _batch_loss(net, w, gen, c=c, augment=augment, target=target, sigma=sigma_dev,
-                                      images=images,
-                                      act=act, rows=shard(len(w), rank, world), rank=rank, world=world,
-                                      device=device)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(ae.parameters(), c.grad_clip)
-            opt.step()
-            for k, v in parts.items(): tot[k] += v.item() / n_batches
-        # rec, beh: means over this process's rows
-        tot = mean_over_ranks(tot)
-        val = validate(ae, data.w['val'], sigma_dev, x=x_val, act=act, target=t_val)
-        # the validation loss (no contrastive term)
-        crit = val['rec'] + c.behaviour / c.beta * val.get('beh', 0.)
-        hist.append(dict(epoch=e + 1, **tot, val_rec=val['rec'], val_mse=val['mse'], val_r2=val['r2'],
-                         val_beh=val.get('beh')))
-        if crit < best or keep == 'last':
-            best, best_state = crit, {k: v.detach().cpu().clone() for k, v in ae.state_dict().items()}
+        tot = _train_epoch(f, s, e)
+        val = _end_epoch(f, s, e, tot)
         bar.set_postfix(rec=f"{tot['rec']:.3f}", con=f"{tot['con']:.2f}", val=f"{val['rec']:.3f}")
         if out and rank == 0 and (e + 1 in (c.epochs, end) or (e + 1) % max(1, c.epochs // 50) == 0):
-            atomic_save(_ae_file(ae, best_state, sigma, data.ref, source=source, run=run, hist=hist,
-                                 best=best, epochs_done=e + 1,
-                           train=dict(model=ae.state_dict(), opt=opt.state_dict(),
-                                      rng=drop.get_state(),
-                                gen=gen.get_state())), out)
-    if best_state is not None: ae.load_state_dict(best_state)
-    info = dict(sigma=sigma, lwln=lwln, history=hist, best_val=best, recipe=data.recipe, ref=data.ref)
+            atomic_save(_ae_file(f, s, e + 1, train=True), out)
+    if s.best_state is not None: s.ae.load_state_dict(s.best_state)
     if out and rank == 0 and end == c.epochs:
-        atomic_save(_ae_file(ae, best_state, sigma, data.ref, source=source, run=run, hist=hist, best=best,
-                             epochs_done=c.epochs, train=None), out)
-        # done: the new autoencoder replaces the old
-        if out != final: os.replace(out, final)
-    return ae.eval(), info
-
+        atomic_save(_ae_file(f, s, c.epochs, train=False), out)
+        if out != final: os.replace(out, final)                           # done: the new autoencoder replaces the old
+    return s.ae.eval(), dict(sigma=sigma, lwln=lwln, history=s.hist, best_val=s.best, recipe=data.recipe,
+                             ref=data.ref)
 
 # %% ../nbs/03a_train.ipynb #f8b2a261
 def check_ae_file(d, path)->dict:  # d, when it passes

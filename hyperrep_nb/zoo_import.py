@@ -314,15 +314,25 @@ def _select(trials:dict, layout:str, where:list, src:Path)->dict:
     return out
 
 # %% ../nbs/08_import.ipynb #cef8b0e9
-def _imported(W, metrics, seeds, r:Recipe, models, *, ep:list, src, layout:str, where:list, dropped:dict,
-              data, out, **config)->Zoo:
+def _imported(found:dict,  # {weights [P, E, N], metrics {name: [P, E]}, seeds [P], recipe, models}
+              ep:list,  # the source's epoch numbers of the E checkpoints
+              *,
+              src,  # the source folder or file
+              layout:str,  # its layout's name
+              where:list,  # the (key, value) filters applied
+              dropped:dict,  # {why: [trial names]} of the models left out
+              data,  # the data set to measure missing metrics on (None: the recipe's)
+              out,  # zoo file to write (None: none)
+              **config,  # more for the zoo's config (e.g. the file pattern)
+             )->Zoo:
     ("The zoo of imported checkpoints [P, E, N]: its file's contents (the metrics the source lacked measured), saved to "
      "`out`, every dropped model reported.")
+    W, r = found['weights'], found['recipe']
     config = dict(recipe=r.name, n_models=len(W), epochs=len(ep) - 1, seed0=None, n_train=None,
                   imported=str(Path(src).resolve()), layout=layout, **config, where=[f'{k}={v}' for k, v in where],
                   epoch_ids=None if ep == list(range(len(ep))) else ep, dropped={k: v for k, v in dropped.items() if v})
-    d = dict(format=ZOO_FORMAT, version=ZOO_VERSION, recipe=asdict(r), config=config, seeds=seeds, weights=W,
-             metrics=metrics, models=models, diverged=torch.zeros(len(W), dtype=torch.bool),
+    d = dict(format=ZOO_FORMAT, version=ZOO_VERSION, recipe=asdict(r), config=config, seeds=found['seeds'], weights=W,
+             metrics=found['metrics'], models=found['models'], diverged=torch.zeros(len(W), dtype=torch.bool),
              epochs_done=W.shape[1] - 1, adam=None, seconds=0.)
     zoo = Zoo.from_dict(d)
     _fill_metrics(zoo, data or load_dataset(r.dataset))
@@ -469,8 +479,9 @@ def zoo_from_dataset(path,  # a published dataset.pt
         raise BadFileError(f"{path}: {W.shape[-1]} parameters per model, recipe {base.name!r} needs {n_params(base.channels)}")
     nan = float('nan')
     metrics = {k: torch.tensor([[float(trials[m]['props'][e].get(k, nan)) for e in ep] for m in keep]) for k in METRICS}
-    return _imported(W, metrics, _seeds(trials, keep), recipe_from_params(trials[keep[0]]['params'], base),
-                     _model_recipes(trials, keep, base), ep=ep, src=path, layout='dataset.pt', where=where,
+    found = dict(weights=W, metrics=metrics, seeds=_seeds(trials, keep), models=_model_recipes(trials, keep, base),
+                 recipe=recipe_from_params(trials[keep[0]]['params'], base))
+    return _imported(found, ep, src=path, layout='dataset.pt', where=where,
                      dropped={f'lacking epochs {ep[0]}..{ep[-1]}': odd}, data=data, out=out)
 
 # %% ../nbs/08_import.ipynb #137226ea
@@ -516,8 +527,9 @@ def import_zoo(src,  # a Ray Tune zoo folder, a folder of state dicts, plain fil
     metrics = {k: torch.stack([x[k] for x in res]) for k in METRICS}                  # [P, E]
     dropped = {f'lacking epochs {ep[0]}..{ep[-1]}': odd, 'with NaN or inf weights': nonfinite,
                'that repeat another trial (a symlink)': repeats, 'with the weights of another (a copy)': dups}
-    return _imported(W, metrics, _seeds(trials, keep) if layout == 'ray' else torch.arange(len(keep)), r, models, ep=ep,
-                     src=src, layout=layout, where=where, dropped=dropped, data=data, out=out, pattern=pattern)
+    found = dict(weights=W, metrics=metrics, recipe=r, models=models,
+                 seeds=_seeds(trials, keep) if layout == 'ray' else torch.arange(len(keep)))
+    return _imported(found, ep, src=src, layout=layout, where=where, dropped=dropped, data=data, out=out, pattern=pattern)
 
 # %% ../nbs/08_import.ipynb #04076148
 def read_population(path,  # a zoo file, a population file, or a folder of state-dict files (*.pt, *.pth)

@@ -94,7 +94,7 @@ def test_ddp_autoencoder_follows_the_single_process_loss_curve(tmp_path):
 def test_reproduce_under_torchrun(tmp_path):
     "`hyperrep reproduce --preset tiny` on 2 processes: every stage runs and is timed once, rank 0 reports, the zoo is the single-process one."
     from hyperrep_nb.zoo import make_zoo
-    from hyperrep_nb.transfer import REPRO_PRESETS
+    from hyperrep_nb.reproduction import REPRO_PRESETS
     out = tmp_path/'run'
     r = torchrun('reproduce', '--preset', 'tiny', '--out', out, '--quiet'); assert r.returncode == 0, r.stderr[-3000:]
     ft.test_eq(r.stdout.count('report:'), 1)                                       # rank 0 speaks for both

@@ -283,14 +283,14 @@ def test_ctrl_c_stops_autoencoders_side_by_side(d):
 
 def test_no_c_compiler_falls_back_to_grouped_convolutions(tmp_path):
     "Where no C compiler works, per-model batches warn once and run on torch's grouped convolutions: the same logits."
-    from hyperrep_nb import engine
-    if engine._kernels() is None: pytest.skip('no C compiler here: the fallback is what every test runs')
+    from hyperrep_nb import engine, kernels
+    if kernels._kernels() is None: pytest.skip('no C compiler here: the fallback is what every test runs')
     x = torch.rand(3, 4, 1, 28, 28, generator=torch.Generator().manual_seed(0))          # [P, B, C, H, W]
     w = torch.stack([engine.init_params(s, 'kaiming_uniform') for s in range(3)])
     torch.save(dict(x=x, w=w), tmp_path/'in.pt')
-    child = ("import sys, warnings, torch\nfrom hyperrep_nb import engine\n"
+    child = ("import sys, warnings, torch\nfrom hyperrep_nb import engine, kernels\n"
              "with warnings.catch_warnings(record=True) as ws:\n    warnings.simplefilter('always')\n"
-             "    lib = engine._kernels()\n"
+             "    lib = kernels._kernels()\n"
              "assert lib is None, lib\n"
              "assert [str(m.message) for m in ws if 'C kernels not used' in str(m.message)], [str(m.message) for m in ws]\n"
              "d = torch.load(sys.argv[1])\n"
@@ -302,9 +302,9 @@ def test_no_c_compiler_falls_back_to_grouped_convolutions(tmp_path):
     assert not any((tmp_path/'cache').glob('*.so'))
     ft.test_close(torch.load(tmp_path/'out.pt'), engine.population_logits(w, x), eps=1e-5)
 
-def _kernel_child(env, code='print(engine.kernels_on())'):
+def _kernel_child(env, code='print(kernels.kernels_on())'):
     "A fresh process that loads the kernels (or not) with `env`; its stdout, stderr and return code."
-    child = f"import warnings\nwarnings.simplefilter('always')\nfrom hyperrep_nb import engine\n{code}\n"
+    child = f"import warnings\nwarnings.simplefilter('always')\nfrom hyperrep_nb import kernels\n{code}\n"
     return subprocess.run([sys.executable, '-c', child], env=env, capture_output=True, text=True, timeout=300)
 
 def test_kernel_cache_loads_only_what_it_built_and_checked(tmp_path):
@@ -348,7 +348,7 @@ def test_kernel_cache_loads_only_what_it_built_and_checked(tmp_path):
     for v in ('0', 'false', 'No', 'off'):
         ft.test_eq(_kernel_child(dict(env, HYPERREP_NB_KERNELS=v)).stdout.strip(), 'False')
     home = {k: v for k, v in os.environ.items() if k not in ('HYPERREP_NB_CACHE', 'XDG_CACHE_HOME')}
-    r = _kernel_child(dict(home, HOME=''), 'print(engine._cache_dir())')
+    r = _kernel_child(dict(home, HOME=''), 'print(kernels._cache_dir())')
     assert r.returncode == 0 and not r.stdout.strip().startswith('/.cache'), r.stdout
 
 def test_locks_touch_nothing_but_themselves(tmp_path):
@@ -385,7 +385,7 @@ def test_api_writers_refuse_what_the_cli_refuses(d, tmp_path):
     from hyperrep_nb.zoo import make_zoo, Zoo
     from hyperrep_nb.zoo_import import import_zoo
     from hyperrep_nb.kde_sampling import save_population, load_population
-    from hyperrep_nb.transfer import reproduce
+    from hyperrep_nb.reproduction import reproduce
     from hyperrep_nb.train import train_ae
     from hyperrep_nb.tokens import zoo_dataset
     from hyperrep_nb.autoencoder import ae_config
@@ -443,9 +443,9 @@ def test_killed_export_leaves_the_old_folder_or_the_new_one(d, tmp_path):
 def test_kernels_build_with_clang_to_the_same_bits(tmp_path):
     "The kernels' C source (package data) builds with clang as with gcc, and gives the same bits forward and backward."
     import shutil as sh
-    from hyperrep_nb import engine
-    if engine._kernels() is None or not sh.which('clang'): pytest.skip('needs gcc and clang (tools/setup.sh installs clang)')
-    code = ("import torch, sys\nfrom hyperrep_nb import engine\nassert engine._kernels() is not None\n"
+    from hyperrep_nb import kernels
+    if kernels._kernels() is None or not sh.which('clang'): pytest.skip('needs gcc and clang (tools/setup.sh installs clang)')
+    code = ("import torch, sys\nfrom hyperrep_nb import engine, kernels\nassert kernels._kernels() is not None\n"
             "g = torch.Generator().manual_seed(0)\nP, B = 4, 8\nx = torch.randn(P, B, 1, 28, 28, generator=g)\n"
             "ws = [torch.randn(*s, generator=g).requires_grad_() for s in ((P*8, 1, 5, 5), (P*8,), (P*6, 8, 5, 5), (P*6,))]\n"
             "o = engine._conv12(x, *ws, torch.tanh)\n"

@@ -3,7 +3,7 @@ import json, signal, subprocess, sys, time
 from pathlib import Path
 import fastcore.test as ft
 import torch
-from hyperrep_nb.transfer import VERDICTS, beyond_front, as_diverse, represents_unseen
+from hyperrep_nb.report import VERDICTS, beyond_front, as_diverse, represents_unseen
 from conftest import hyperrep
 
 ARGS = ['reproduce', '--preset', 'tiny', '--quiet']
