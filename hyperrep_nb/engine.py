@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['Layer', 'LAYERS', 'ACTIVATIONS', 'INITS', 'THREAD_MIN_IMAGES', 'KERNEL_THREAD_MIN_IMAGES', 'layer_shapes', 'ZooCNN',
-           'layer_slices', 'n_params', 'channels_of', 'vector_to_state_dict', 'state_dict_to_vector', 'init_params',
-           'image_patches', 'population_logits', 'shared_input', 'Population', 'run_chunks', 'reference_models',
-           'reference_step', 'reference_check', 'predictions', 'epoch_orders']
+           'layer_slices', 'n_params', 'Run', 'channels_of', 'vector_to_state_dict', 'state_dict_to_vector',
+           'init_params', 'image_patches', 'population_logits', 'shared_input', 'Population', 'run_chunks',
+           'reference_models', 'reference_step', 'reference_check', 'predictions', 'epoch_orders']
 
 # %% ../nbs/00_engine.ipynb #ea749e12
 import math
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict, namedtuple
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -45,8 +46,7 @@ def layer_shapes(channels:int=1,  # input channels: 1 (grey) or 3 (colour)
 
 # %% ../nbs/00_engine.ipynb #c1056609
 class ZooCNN(nn.Module):
-    ("The zoo CNN of the paper, built from `LAYERS`: conv-pool-act x2, conv-act, "
-     "linear-act, linear (28x28 input).")
+    "The zoo CNN of the paper, built from `LAYERS`: conv-pool-act x2, conv-act, linear-act, linear (28x28 input)."
     def __init__(self,
                  channels:int=1,  # input channels
                  act:str='tanh',  # activation: a key of `ACTIVATIONS`
@@ -86,6 +86,24 @@ def n_params(channels:int=1,  # input channels
             )->int:
     "Length of a flat parameter vector."
     return layer_slices(channels)[-1][1].stop
+
+# %% ../nbs/00_engine.ipynb #5fb02ebb
+@dataclass(frozen=True)
+class Run:
+    "Where and how one job computes: made once where a public entry point reads its `device` option, then passed down as one value."
+    device:torch.device = torch.device('cpu')   # where the tensors live
+    channels:int = 1                            # input channels of the zoo's images: 1 (grey) or 3 (colour)
+    threads:int = None                          # chunks side by side on the CPU (None: torch's threads)
+    seed:int = 0                                # the job's generators start here
+
+    @classmethod
+    def on(cls, device='cpu', **kw)->'Run':
+        "A `Run` on `device` ('cpu', 'cuda', 'cuda:1' or a `torch.device`); the other fields as keywords."
+        return cls(torch.device(device), **kw)
+
+    def generator(self, offset:int=0)->torch.Generator:
+        "A CPU generator seeded with `seed + offset`: each use of randomness in the job its own offset."
+        return torch.Generator().manual_seed(self.seed + offset)
 
 # %% ../nbs/00_engine.ipynb #14a2d481
 def channels_of(n:int):
@@ -133,8 +151,7 @@ def init_params(seed:int,  # the model's seed
 
 # %% ../nbs/00_engine.ipynb #71354824
 def _unflatten(w, channels, kernels=False):
-    ("Per-layer tensors of flat params w [P, N]: grouped conv weights [P*o, c, kh, kw] (channels-last; "
-     "contiguous for conv1 and conv2 with `kernels`), biases, linear [P, o, i].")
+    "Per-layer tensors of flat params w [P, N]: grouped conv weights [P*o, c, kh, kw] (channels-last; contiguous for conv1 and conv2 with `kernels`), biases, linear [P, o, i]."
     P = w.shape[0]
     out = []
     for i, ((ws, bs), s) in enumerate(zip(layer_slices(channels), layer_shapes(channels))):
@@ -148,9 +165,7 @@ def _unflatten(w, channels, kernels=False):
 # %% ../nbs/00_engine.ipynb #9d4bab8e
 def image_patches(x:torch.Tensor,  # images every model sees [B, C, 28, 28]
                  )->torch.Tensor:  # [C*25+1, B, 576]
-    ("conv1's 5x5 patches of shared images, a row per filter tap and a row of ones for the bias, every image's "
-     "576 positions side by side: made once per batch of images, they serve every block of models that "
-     "`population_logits` runs on those images.")
+    "conv1's 5x5 patches of shared images, a row per filter tap and a row of ones for the bias, every image's 576 positions side by side: made once per batch of images, they serve every block of models that `population_logits` runs on those images."
     if x.dim() != 4 or tuple(x.shape[2:]) != (28, 28):
         raise ValueError(f"images must be [B, C, 28, 28], got {list(x.shape)}")
     B, C = x.shape[:2]
@@ -168,8 +183,7 @@ def _conv1_shared(patches:torch.Tensor,  # shared images' patches [C*25+1, B, 57
                   W1:torch.Tensor,  # all models' conv1 filters [P*8, C, 5, 5]
                   b1:torch.Tensor,  # their biases [P*8]
                  )->torch.Tensor:  # [B, P*8, 24, 24], channels-last
-    ("conv1 of all models on shared images: one product of the patches [B*576, C*25+1] (a transposed view) and "
-     "the filters with their biases.")
+    "conv1 of all models on shared images: one product of the patches [B*576, C*25+1] (a transposed view) and the filters with their biases."
     K, B = patches.shape[:2]
     Wb = torch.cat([W1.reshape(len(W1), -1), b1[:, None]], 1)                      # [P*8, C*25+1]
     out = patches.view(K, -1).t() @ Wb.t()                                         # [B*576, P*8]
@@ -178,8 +192,7 @@ def _conv1_shared(patches:torch.Tensor,  # shared images' patches [C*25+1, B, 57
 # %% ../nbs/00_engine.ipynb #2b45eba3
 def _max_pool2(a:torch.Tensor,  # activations [B, C, H, W], H and W even
               )->torch.Tensor:  # [B, C, H/2, W/2]
-    ("2x2 max-pooling: `F.max_pool2d` where gradients flow (its rule for ties decides which input gets the "
-     "gradient), else two element-wise maxima: the same values, twice as fast on channels-last tensors.")
+    "2x2 max-pooling: `F.max_pool2d` where gradients flow (its rule for ties decides which input gets the gradient), else two element-wise maxima: the same values, twice as fast on channels-last tensors."
     if a.requires_grad: return F.max_pool2d(a, 2)
     h = torch.maximum(a[:, :, 0::2], a[:, :, 1::2])                              # [B, C, H/2, W]
     return torch.maximum(h[..., 0::2], h[..., 1::2])
@@ -240,13 +253,12 @@ def population_logits(w:torch.Tensor,  # flat parameters [P, N]
 # %% ../nbs/00_engine.ipynb #665703c4
 def shared_input(x:torch.Tensor,  # images every model sees [B, C, 28, 28]
                 )->torch.Tensor:  # x on the C kernels, else its patches [C*25+1, B, 576]
-    ("Images that many chunks of models will see, in the form `population_logits` runs fastest: as they are on the "
-     "C kernels (a copy per model, made per chunk), else their patches (`image_patches`), made once for all chunks.")
+    "Images that many chunks of models will see, in the form `population_logits` runs fastest: as they are on the C kernels (a copy per model, made per chunk), else their patches (`image_patches`), made once for all chunks."
     return x if kernels_on(x.device) else image_patches(x)
 
 # %% ../nbs/00_engine.ipynb #06cd55c0
 # model-images per pass below which threads cost more than they gain (see `run_chunks`); on the C kernels, which
-# use one core each, sooner (P = 20 / 60 / 120 / 300 at B = 10, 2 threads: 0.6x / 1.1x / 1.2x / 1.35x)
+# use one core each, sooner (both measured in the bench notebook)
 THREAD_MIN_IMAGES, KERNEL_THREAD_MIN_IMAGES = 4096, 512
 
 class Population:
@@ -284,8 +296,7 @@ class Population:
                threads:int=None,  # threads the pass runs on (default `threads(B)`)
                images:int=None,  # model-images per chunk (default `chunk_images`)
               )->list:
-        ("Slices of models processed together when each sees B images: at most `chunk_images` model-images; "
-         "on threads, a multiple of their number, of near-equal sizes.")
+        "Slices of models processed together when each sees B images: at most `chunk_images` model-images; on threads, a multiple of their number, of near-equal sizes."
         P, t, images = len(self), threads or self.threads(B), images or self.chunk_images
         k = P if images is None else max(1, min(P, images // max(B, 1)))
         if t == 1: return [slice(i, min(i+k, P)) for i in range(0, P, k)]
@@ -296,8 +307,7 @@ class Population:
     def threads(self, B:int,  # images per model in the pass
                 kernels:bool=False,  # the pass runs on the C kernels (single-threaded: only chunk threads use the cores)
                )->int:
-        ("Threads a pass of B images per model runs on: `workers` for passes of at least "
-         "`THREAD_MIN_IMAGES` model-images (`KERNEL_THREAD_MIN_IMAGES` on the kernels), else 1.")
+        "Threads a pass of B images per model runs on: `workers` for passes of at least `THREAD_MIN_IMAGES` model-images (`KERNEL_THREAD_MIN_IMAGES` on the kernels), else 1."
         return self.workers if len(self) * B >= (KERNEL_THREAD_MIN_IMAGES if kernels else THREAD_MIN_IMAGES) else 1
 
 # %% ../nbs/00_engine.ipynb #59999559
@@ -314,18 +324,19 @@ def _adam(pop, g):
     pop.params = torch.where(pop.diverged[:, None], pop.params, new)
 
 # %% ../nbs/00_engine.ipynb #232e9337
-def _batch(x, y, idx, c, device):
-    "The images and labels of chunk c: shared [B, ...] or per model [k, B, ...] when idx [P, B] is given."
-    if idx is None: return x.to(device), y.to(device)
+@patch
+def _batch(self:Population, x, y, idx, c):
+    "The images and labels of chunk c on the population's device: shared [B, ...] or per model [k, B, ...] when idx [P, B] is given."
+    if idx is None: return x.to(self.device), y.to(self.device)
     i = idx[c]
-    return x[i].to(device), y[i].to(device)
+    return x[i].to(self.device), y[i].to(self.device)
 
 # %% ../nbs/00_engine.ipynb #26389efc
 def _model_losses(logits, y):
     "Mean cross-entropy per model [P] of logits [P, B, 10] against labels [B] or [P, B]."
     P, B, _ = logits.shape
-    return F.cross_entropy(logits.reshape(P*B, -1), y.expand(P, B).reshape(-1), reduction='none').view(P,
-            B).mean(1)
+    losses = F.cross_entropy(logits.reshape(P*B, -1), y.expand(P, B).reshape(-1), reduction='none')   # [P*B]
+    return losses.view(P, B).mean(1)
 
 # %% ../nbs/00_engine.ipynb #f4c59180
 def run_chunks(fn,  # called with one chunk (a slice of models); its results are returned in order
@@ -354,12 +365,12 @@ def step(self:Population,
     B = idx.shape[1] if idx is not None else len(y)
     def one(c):
         wc = self.params[c].detach().requires_grad_()
-        xc, yc = _batch(x, y, idx, c, self.device)
+        xc, yc = self._batch(x, y, idx, c)
         logits = population_logits(wc, xc, self.act)
         lc = _model_losses(logits, yc)
         g[c], = torch.autograd.grad(lc.sum(), wc)
         losses[c], acc[c] = lc.detach(), (logits.detach().argmax(-1) == yc).float().mean(1)
-    # the C kernels keep a model's work in cache by themselves: 4x larger chunks, fewer calls (1.1-1.3x)
+    # the C kernels keep a model's work in cache by themselves: 4x larger chunks, fewer calls
     kern = idx is not None and kernels_on(self.device)
     t = self.threads(B, kern)
     run_chunks(one, self.chunks(B, t, images=4 * self.chunk_images if kern and self.chunk_default else None), t)
@@ -368,11 +379,11 @@ def step(self:Population,
     return losses, acc
 
 # %% ../nbs/00_engine.ipynb #2bd25e05
-def reference_models(params, act='tanh', device='cpu'):
-    "One `ZooCNN` per row of params [P, N]."
+def reference_models(params, act='tanh'):
+    "One `ZooCNN` per row of params [P, N], on params' device."
     ms = []
     for w in params:
-        m = ZooCNN(channels_of(len(w)), act).to(device)
+        m = ZooCNN(channels_of(len(w)), act).to(params.device)
         m.load_state_dict(vector_to_state_dict(w.detach().cpu()))
         ms.append(m)
     return ms
@@ -397,17 +408,16 @@ def reference_check(params:torch.Tensor,  # initial flat parameters [P, N]
                     *,
                     steps:int=20, bs:int=10,  # Adam steps, batch size
                     per_model:bool=False,  # each model on its own random batch (else all on the same batches)
-                    device='cpu', seed:int=0):  # dict of the largest absolute differences
-    ("Train a `Population` and per-model `nn.Module`s with `torch.optim.Adam` side by "
-     "side; largest differences.")
+                    seed:int=0):  # dict of the largest absolute differences
+    "Train a `Population` and per-model `nn.Module`s with `torch.optim.Adam` side by side; largest differences."
     g = torch.Generator().manual_seed(seed)
     P = len(params)
-    pop, ms = Population(params, act, lr=lr, wd=wd, device=device), reference_models(params, act, device)
+    pop, ms = Population(params, act, lr=lr, wd=wd, device=params.device), reference_models(params, act)
     opts = [torch.optim.Adam(m.parameters(), lr=lr, weight_decay=wd) for m in ms]
-    x, y = x.to(device), y.to(device)
+    x, y = x.to(params.device), y.to(params.device)
     d = dict(logits=0., grads=0., loss=0., params=0.)
     for s in range(steps):
-        idx = torch.randint(0, len(y), (P, bs), generator=g).to(device) if per_model else None
+        idx = torch.randint(0, len(y), (P, bs), generator=g).to(params.device) if per_model else None
         xb, yb = (x, y) if per_model else (x[s*bs:(s+1)*bs], y[s*bs:(s+1)*bs])
         if s == 0:
             xs = x[idx] if per_model else xb.expand(P, *xb.shape)
@@ -419,7 +429,7 @@ def reference_check(params:torch.Tensor,  # initial flat parameters [P, N]
         d['loss'] = max(d['loss'], (l_pop - l_ref).abs().max().item())
         if s == 0:  # after one step Adam's m = (1 - b1) g, with g including the L2 term
             g_ref = torch.stack([torch.cat([p.grad.flatten() for p in m.parameters()])
-                                 for m in ms]) + wd * params.to(device)
+                                 for m in ms]) + wd * params
             d['grads'] = (pop.m / (1 - pop.betas[0]) - g_ref).abs().max().item()
     w_ref = torch.stack([state_dict_to_vector(m.state_dict()) for m in ms])
     d['params'] = (pop.params - w_ref).abs().max().item()
@@ -451,9 +461,8 @@ def evaluate(self:Population,
 @torch.no_grad()
 def predictions(w:torch.Tensor, x:torch.Tensor, act:str='tanh', device='cpu', bs:int=None,
                 bx:int=None)->torch.Tensor:
-    ("Predicted classes [P, n] of every model of w [P, N] on images x [n, C, 28, 28], in blocks of bs models and bx "
-     "images; on the CPU the blocks of models run side by side on torch's threads.")
-    # CPU, on the kernels: 4 models x 256 images, 120-126k model-images/s on 2 threads (8 x 128: 119k); GPU: 256 x 2000
+    "Predicted classes [P, n] of every model of w [P, N] on images x [n, C, 28, 28], in blocks of bs models and bx images; on the CPU the blocks of models run side by side on torch's threads."
+    # the block sizes that ran fastest in the bench notebook: 4 models x 256 images on the CPU, 256 x 2000 on a GPU
     cpu = torch.device(device).type == 'cpu'
     bs, bx = bs or (4 if cpu else 256), bx or (256 if cpu else 2000)
     out = torch.empty(len(w), len(x), dtype=torch.long)                 # [P, n]

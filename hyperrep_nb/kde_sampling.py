@@ -16,12 +16,12 @@ import math, time
 from collections import OrderedDict
 from dataclasses import dataclass
 import torch
-from .engine import (population_logits, vector_to_state_dict, state_dict_to_vector, Population,
-                                predictions, STATE_KEYS, n_params)
+from .engine import population_logits, vector_to_state_dict, predictions, STATE_KEYS, n_params
 from .data import ImageData, load_dataset, check_images
 from .zoo import Zoo, Recipe
-from .infra import (atomic_save, load_checked, BadFileError, check_number, check_memory, MAX_COUNT,
-                               check_output, check_device)
+from .infra import (
+    atomic_save, load_checked, BadFileError, check_number, check_memory, MAX_COUNT,
+    check_output, check_device)
 from .tokens import zoo_dataset, align_neurons, align_reference
 from .autoencoder import HyperAE, reconstruct
 from .lwln import error_iou
@@ -57,8 +57,7 @@ def training_weights(ref:torch.Tensor,  # an autoencoder's alignment reference [
 def training_anchors(ae:HyperAE, ref:torch.Tensor,  # the autoencoder, its reference [N] (None: unaligned)
                      zoo:Zoo, window=(21,
                                       25)):  # (training weights [M, N], their properties, anchors z [M, D])
-    ("The training split of `zoo` as the autoencoder saw it (aligned to `ref`), its "
-     "properties and its anchors.")
+    "The training split of `zoo` as the autoencoder saw it (aligned to `ref`), its properties and its anchors."
     w, props = training_weights(ref, zoo, window)
     return w, props, embed(ae, w)
 
@@ -173,8 +172,7 @@ def make_sampler(method:str,  # 'kde', 'kde30', 'ckde', 'ckde30', 'gmm', 'gmm30'
                  components:int=8,  # mixture components of 'gmm'/'gmm30'
                  seed:int=0,  # the fit's seed ('gmm'/'gmm30')
                 ):  # a sampler: `.sample(n, seed)` gives latents [n, D]
-    ("A sampler by name: 'kde' (S_KDE), 'kde30' (S_KDE30), 'ckde', 'ckde30' (S_CKDE30), 'gmm', 'gmm30' "
-     "(S_GMM30) or 'uniform' (S_U).")
+    "A sampler by name: 'kde' (S_KDE), 'kde30' (S_KDE30), 'ckde', 'ckde30' (S_CKDE30), 'gmm', 'gmm30' (S_GMM30) or 'uniform' (S_U)."
     if method not in METHODS:
         raise ValueError(f"unknown sampling method {method!r}: choose one of {', '.join(METHODS)}")
     if method == 'uniform': return UniformSampler(z.shape[1])
@@ -264,8 +262,7 @@ def select_models(ae:HyperAE, sampler, n:int,  # the autoencoder, a latent sampl
                   device='cpu',  # where the candidates are evaluated
                   max_overlap:float=None,  # no two kept models' probe error sets overlap more (None: off)
                  )->tuple:  # (weights [n, N], latents [n, D], info dict)
-    ("The best n of k*n decoded samples by accuracy on training images, optionally no two of "
-     "them sharing many errors.")
+    "The best n of k*n decoded samples by accuracy on training images, optionally no two of them sharing many errors."
     check_number('k', k, lo=1, hi=MAX_COUNT // max(1, n), integer=True)
     if max_overlap is not None and not 0 <= max_overlap <= 1:
         raise ValueError(f"max_overlap must be in [0, 1], not {max_overlap}")
@@ -337,8 +334,7 @@ def memorization(w:torch.Tensor,  # a population's flat weights [P >= 2, N]
                  ys:Yardstick,  # the training split's reference points (`yardstick`)
                  device='cpu',  # where to evaluate the models
                 )->dict:  # per model [P]: acc, rel_nn, max_iou, rel_within, iou_within
-    ("Epoch-0 test accuracy, novelty against the training split (rel_nn, max_iou) and within the "
-     "population of every model.")
+    "Epoch-0 test accuracy, novelty against the training split (rel_nn, max_iou) and within the population of every model."
     if w.dim() != 2 or len(w) < 2:
         raise ValueError("the protocol compares models within a population: it needs [P >= "
                          f"2, N], got {list(w.shape)}")
@@ -418,8 +414,8 @@ def noise_population(w_top:torch.Tensor,  # the top checkpoints [M', N]
                      sigma:float, n:int, seed:int=0)->torch.Tensor:  # [n, N]
     "B_noise(sigma): random top checkpoints plus Gaussian noise of standard deviation sigma."
     g = torch.Generator().manual_seed(seed)
-    return w_top[torch.randint(len(w_top), (n,), generator=g)] + sigma * torch.randn(n, w_top.shape[1],
-            generator=g)
+    picked = w_top[torch.randint(len(w_top), (n,), generator=g)]                    # [n, N]
+    return picked + sigma * torch.randn(n, w_top.shape[1], generator=g)
 
 # %% ../nbs/04_kde_sampling.ipynb #4ce66918
 def average_population(w_train:torch.Tensor, n:int, k:int=16, seed:int=0)->torch.Tensor:  # [n, N]
@@ -453,8 +449,7 @@ def noise_front(ys:Yardstick, w_top:torch.Tensor,  # the protocol's yardstick, t
                 n:int=40, max_gap:float=0.05,  # models per sigma, largest step (below)
                 max_points:int=40, seed:int=0,
                 device='cpu')->list:  # [{sigma, acc, rel_nn, max_iou}] by sigma
-    ("B_noise's accuracy/novelty front: mean accuracy, median rel_nn and max IoU per "
-     "sigma, refined until smooth.")
+    "B_noise's accuracy/novelty front: mean accuracy, median rel_nn and max IoU per sigma, refined until smooth."
     pts = {}
     def point(s):
         m = memorization(noise_population(w_top, s, n, seed), ys, device)
@@ -477,8 +472,7 @@ def front_at(front:list,  # `noise_front`: [{acc, rel_nn, max_iou, ...}]
              acc:float,  # a mean accuracy in [0, 1]
              key:str='rel_nn',  # the novelty axis: 'rel_nn' (beyond = larger) or 'max_iou' (beyond = smaller)
             )->float:  # the front's value there
-    ("The front's median `key` at mean accuracy acc (linear between the bracketing sigmas; the "
-     "hardest to beat if several).")
+    "The front's median `key` at mean accuracy acc (linear between the bracketing sigmas; the hardest to beat if several)."
     if key not in ('rel_nn', 'max_iou'): raise ValueError(f"key must be 'rel_nn' or 'max_iou', not {key!r}")
     hardest = max if key == 'rel_nn' else min
     hits = [a[key] + (acc - a['acc']) / (b['acc'] - a['acc']) * (b[key] - a[key])
@@ -523,8 +517,7 @@ def plot_front(mem:dict,  # {population: `memorization` result, [P] per measure}
                front:list,  # `noise_front`
                mean_acc:float=None,  # B_mean's epoch-0 accuracy, drawn as a dashed line
                axs=None):  # three axes
-    ("Accuracy against novelty (rel_nn, max IoU) with the noise front, and against diversity "
-     "(iou_within), one point per model.")
+    "Accuracy against novelty (rel_nn, max IoU) with the noise front, and against diversity (iou_within), one point per model."
     import matplotlib.pyplot as plt
     axs = axs if axs is not None else plt.subplots(1, 3, figsize=(18, 5))[1]
     labels = {'rel_nn': 'distance to the nearest training model / d_nn',

@@ -31,8 +31,7 @@ _KERNELS_LOCK = threading.Lock()
 
 # %% ../nbs/00_direct_kernels.ipynb #1d09aa72
 def _cache_dir()->Path:
-    ("This user's private folder for the compiled kernels: `HYPERREP_NB_CACHE`, else `$XDG_CACHE_HOME` or `~/.cache` "
-     "(the account's home when HOME is unset or empty, never `/`), else a per-user folder in the temp dir.")
+    "This user's private folder for the compiled kernels: `HYPERREP_NB_CACHE`, else `$XDG_CACHE_HOME` or `~/.cache` (the account's home when HOME is unset or empty, never `/`), else a per-user folder in the temp dir."
     if os.environ.get('HYPERREP_NB_CACHE'): return Path(os.environ['HYPERREP_NB_CACHE'])
     home = os.environ.get('HOME') or ''
     if not home or home == '/':
@@ -55,8 +54,7 @@ def _private_dir(d:Path)->Path:
 
 # %% ../nbs/00_direct_kernels.ipynb #29c6cc68
 def _verified_fd(so:Path, digest:Path)->int:
-    ("An open descriptor of the library `so` if it is a regular file of this user that only they can write, and its "
-     "bytes hash to the digest recorded at build time; None otherwise.")
+    "An open descriptor of the library `so` if it is a regular file of this user that only they can write, and its bytes hash to the digest recorded at build time; None otherwise."
     try:
         fd = os.open(so, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError: return None
@@ -102,9 +100,7 @@ _BUILT = [False]   # whether `_kernels` built and loaded them in this process (r
 
 @functools.cache
 def _kernels():
-    ("The compiled kernels of `_KERNELS_C` as a `ctypes` library, built once per host and source into this user's "
-     "private cache folder and checked (owner, mode, hash) before every load; None, with one warning, where no C "
-     "compiler works or the cache cannot be trusted.")
+    "The compiled kernels of `_KERNELS_C` as a `ctypes` library, built once per host and source into this user's private cache folder and checked (owner, mode, hash) before every load; None, with one warning, where no C compiler works or the cache cannot be trusted."
     cc, flags = os.environ.get('CC', 'gcc'), ['-O3', '-march=native', '-shared', '-fPIC']
     cpu = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
     # the same folder may serve hosts with other instruction sets (a cluster's shared home)
@@ -131,9 +127,7 @@ def _kernels():
 
 # %% ../nbs/00_direct_kernels.ipynb #8e68eb3e
 def kernels_on(device='cpu')->bool:
-    ("Whether per-model batches on `device` run on the C kernels (`conv1_pool`, `conv2_pool`) rather than torch's "
-     "grouped convolutions: on the CPU, unless turned off or no C compiler works. Under `torch.compile` the ops stay "
-     "in the graph when the kernels were built before the trace.")
+    "Whether per-model batches on `device` run on the C kernels (`conv1_pool`, `conv2_pool`) rather than torch's grouped convolutions: on the CPU, unless turned off or no C compiler works. Under `torch.compile` the ops stay in the graph when the kernels were built before the trace."
     if torch.device(device).type != 'cpu' or not KERNELS: return False
     # a trace does not run the compiler: it asks whether the kernels were built already
     if torch.compiler.is_compiling(): return _BUILT[0]
@@ -151,8 +145,7 @@ def use_kernels(on:bool):  # False: the grouped convolutions inside the block, e
 
 # %% ../nbs/00_direct_kernels.ipynb #65063392
 def _c_args(*pairs)->list:
-    ("Contiguous float32 CPU tensors of the expected shapes for the C kernels, which index raw memory and "
-     "would read past a tensor of another shape: (tensor, shape) pairs in, tensors out.")
+    "Contiguous float32 CPU tensors of the expected shapes for the C kernels, which index raw memory and would read past a tensor of another shape: (tensor, shape) pairs in, tensors out."
     out = []
     for t, shape in pairs:
         if tuple(t.shape) != tuple(shape) or t.dtype != torch.float32 or t.device.type != 'cpu':
@@ -162,8 +155,7 @@ def _c_args(*pairs)->list:
 
 # %% ../nbs/00_direct_kernels.ipynb #54ac0c7d
 def _op(name:str, fn, fake, grad=None, setup=None):
-    ("Register `fn` (annotated) as the torch op `hyperrep_nb::name`, with its shapes (`fake`) and its gradient; once per "
-     "process: a second registration of the same name (a notebook run again) would break the first, so it is reused.")
+    "Register `fn` (annotated) as the torch op `hyperrep_nb::name`, with its shapes (`fake`) and its gradient; once per process: a second registration of the same name (a notebook run again) would break the first, so it is reused."
     if hasattr(torch.ops.hyperrep_nb, name): return getattr(torch.ops.hyperrep_nb, name)
     op = torch.library.custom_op(f'hyperrep_nb::{name}', fn, mutates_args=())
     op.register_fake(fake)

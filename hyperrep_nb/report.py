@@ -109,16 +109,14 @@ PAPER = {  # the paper's Table 1 (MNIST column) and Table 2 (SVHN -> MNIST), mea
 VERDICTS = ('holds', 'partly', 'does not hold', 'no detectable difference')
 
 def _verdict(parts:list)->str:
-    ("A finding's verdict from its parts' answers ('yes', 'no', 'unclear'): all yes holds, some yes partly, "
-     "all unclear no detectable difference.")
+    "A finding's verdict from its parts' answers ('yes', 'no', 'unclear'): all yes holds, some yes partly, all unclear no detectable difference."
     if parts and all(p == 'yes' for p in parts): return 'holds'
     if any(p == 'yes' for p in parts): return 'partly'
     return 'no detectable difference' if parts and all(p == 'unclear' for p in parts) else 'does not hold'
 
 # %% ../nbs/05b_report.ipynb #62450ffb
 def findings(c, lw:dict, curves:dict, *, tab:dict, tests:dict, ttab:dict, tcurves:dict)->list:
-    ("The paper's five findings checked against our numbers with bootstrap CIs: "
-     "[(finding, verdict, evidence)].")
+    "The paper's five findings checked against our numbers with bootstrap CIs: [(finding, verdict, evidence)]."
     m = lambda pop, e, t=tab: t.get(pop, {}).get(str(e), {}).get('mean', float('nan'))
     # one population's accuracies at epoch e, %
     col = lambda pop, e, cv=curves: cv[pop][:, e] * 100
@@ -265,8 +263,7 @@ def as_diverse(mem:dict,  # per-model measures {population: {acc, iou_within, ..
                nov:dict,  # novelty.json's populations (which read data)
                margins=(0.1, 0.5, 0.02),  # tolerances: iou_within, rel_within, ens10
               )->tuple:  # (finding, verdict, evidence)
-    ("Finding (7): the data-free sampler with the best ens10 is as diverse as new seeds and its ens10 "
-     "within 2 points of theirs.")
+    "Finding (7): the data-free sampler with the best ens10 is as diverse as new seeds and its ens10 within 2 points of theirs."
     free = [p for p in mem if p.startswith('S_') and not nov[p]['reads_data'] and p in ens]
     h, hm = 'held-out models', mem['held-out models']
     best = max(free, key=lambda p: (ens[p].mean().item(), mem[p]['acc'].mean().item()))
@@ -291,8 +288,7 @@ def represents_unseen(lw:dict,  # lwln.json: the two autoencoders' held-out fide
                       fit:dict=None,  # fit.json: S_FIT's autoencoder's (None: not trained)
                       min_ratio:float=0.95,  # the share of the originals' accuracy a reconstruction must keep
                      )->tuple:  # (finding, verdict, evidence)
-    ("Finding (8): the best autoencoder's reconstructions of held-out models keep their own function (median "
-     "iou_own > iou_other) at >= 95% of the originals' accuracy, and beat the linear code of equal size on both.")
+    "Finding (8): the best autoencoder's reconstructions of held-out models keep their own function (median iou_own > iou_other) at >= 95% of the originals' accuracy, and beat the linear code of equal size on both."
     aes = {k: lw[k] for k in ('LWLN', 'no LWLN')} | ({"S_FIT's": fit['test']} if fit else {})
     name, a = max(aes.items(), key=lambda kv: kv[1]['acc_rec_mean'])
     lin = lw.get('linear') or {}

@@ -12,19 +12,19 @@ from pathlib import Path
 import torch
 from fastcore.basics import patch
 from .zoo import Zoo, make_zoo, get_recipe
-from .engine import init_params
-from .infra import (atomic_json, atomic_save, atomic_text, writer_lock, read_json, dist_env, dist_init, barrier, check_number, MAX_COUNT, check_output,
-                               check_device)
+from .engine import init_params, Run
+from .infra import (
+    atomic_json, atomic_save, atomic_text, writer_lock, read_json, dist_env, dist_init, barrier, check_number,
+    MAX_COUNT, check_output, check_device)
 from .data import load_dataset, DataError
 from .tokens import zoo_dataset, align_data, Augment
 from .autoencoder import AEConfig, ae_config
-from .train import (lwln_experiment, load_ae, train_ae, reconstruction_report, fidelity_summary,
-                               _side_by_side)
-from .kde_sampling import (training_anchors, top_anchors, make_sampler, sample_models,
-                                      select_models, save_population, load_population,
-                                      yardstick, memorization, quantiles, noise_population,
-                                      average_population, gauss_population,
-                                      pca_population, ensemble_acc, noise_front)
+from .train import (
+    lwln_experiment, load_ae, train_ae, reconstruction_report, fidelity_summary, _side_by_side)
+from .kde_sampling import (
+    training_anchors, top_anchors, make_sampler, sample_models, select_models, save_population,
+    load_population, yardstick, memorization, quantiles, noise_population, average_population,
+    gauss_population, pca_population, ensemble_acc, noise_front)
 from .transfer import finetune
 from .report import SAMPLED, _noise_name, _finetuned, report, report_md
 
@@ -83,8 +83,7 @@ REPRO_PRESETS = {
 
 # %% ../nbs/05c_reproduction.ipynb #ab236005
 class Stages:
-    ("Run named stages once: a stage whose output files exist is skipped; seconds per stage, summed over "
-     "attempts, go to timings.json.")
+    "Run named stages once: a stage whose output files exist is skipped; seconds per stage, summed over attempts, go to timings.json."
     def __init__(self, out:Path,  # the run's folder
                  progress:bool=True,  # print a line when a stage starts
                  log:bool=True,  # print a line when a stage ends or is skipped
@@ -108,8 +107,7 @@ def _spent(self:Stages,
            t0:float,  # when this attempt started (time.time())
            prior:float,  # seconds of earlier, interrupted attempts
           ):
-    ("Save the running stage's seconds so far (this attempt since t0, plus earlier attempts') "
-     "to timings_partial.json.")
+    "Save the running stage's seconds so far (this attempt since t0, plus earlier attempts') to timings_partial.json."
     with self.lock:
         self.partial[name] = round(prior + time.time() - t0, 1)
         atomic_json(self.partial, self.pfile)
@@ -122,8 +120,7 @@ def __call__(self:Stages,
              fn,  # the work: called without arguments
              every_rank:bool=False,  # torchrun: every process runs fn (sharded); else rank 0 alone
             ):
-    ("Run fn() unless `done`; record its seconds under `name`, with those of interrupted "
-     "attempts, and say so in one line.")
+    "Run fn() unless `done`; record its seconds under `name`, with those of interrupted attempts, and say so in one line."
     talk = self.log and self.rank == 0
     if done:
         if talk and name not in self.seen: print(f"[{name}] done before, skipped")
@@ -160,8 +157,7 @@ def __call__(self:Stages,
 
 # %% ../nbs/05c_reproduction.ipynb #a1340921
 def _zoo_stage(st:Stages, name:str, f:Path, epochs:int, train)->Zoo:
-    ("A stage whose output is the zoo file f: `train()` (which writes f) unless f "
-     "already holds `epochs` epochs.")
+    "A stage whose output is the zoo file f: `train()` (which writes f) unless f already holds `epochs` epochs."
     zoo = Zoo.load(f) if f.exists() else None
     done = zoo is not None and zoo.epochs == epochs
     # returns the finished zoo as it is, or refuses (one line) one made with other settings
@@ -171,15 +167,13 @@ def _zoo_stage(st:Stages, name:str, f:Path, epochs:int, train)->Zoo:
     return zoo if done else Zoo.load(f)
 
 # %% ../nbs/05c_reproduction.ipynb #29f8d6f3
-def _finetune_stage(st:Stages, name:str, f:Path, ws:dict, recipe:str, epochs:int, *, data, n_train, n_val,
-                    seed0:int, device)->dict:
-    ("Every population of ws {population: [n, N]} fine-tuned in one run of the engine into the zoo file f, "
-     "model i of each with seed seed0 + i (the same data orders): {population: test accuracy [n, epochs+1]}.")
+def _finetune_stage(st:Stages, name:str, f:Path, ws:dict, recipe:str, epochs:int, seed0:int, run:Run,
+                    **kw)->dict:  # kw: `finetune`'s data, n_train, n_val
+    "Every population of ws {population: [n, N]} fine-tuned in one run of the engine into the zoo file f, model i of each with seed seed0 + i (the same data orders): {population: test accuracy [n, epochs+1]}."
     seeds = [seed0 + i for w in ws.values() for i in range(len(w))]
     z = _zoo_stage(st, name, f, epochs,
-                   lambda: finetune(torch.cat(list(ws.values())), recipe, epochs, out=f, data=data,
-                                    n_train=n_train, n_val=n_val, seeds=seeds, device=device,
-                                    progress=st.progress))
+                   lambda: finetune(torch.cat(list(ws.values())), recipe, epochs, out=f, seeds=seeds, device=run.device,
+                                    progress=st.progress, **kw))
     return dict(zip(ws, z.metrics['test_acc'].split([len(w) for w in ws.values()])))
 
 # %% ../nbs/05c_reproduction.ipynb #689a8c61
@@ -188,9 +182,8 @@ def _ae_cfg(c:ReproConfig, **fixed)->AEConfig:
     return ae_config(c.ae, **({k: v for k, v in (('epochs', c.ae_epochs), ('probe', c.ae_probe)) if v} | fixed))
 
 # %% ../nbs/05c_reproduction.ipynb #173fc144
-def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
-    ("The zoo, both autoencoders, and the sampled and baseline populations of data set ds (made "
-     "once): (zoo, dir, data).")
+def _source(c:ReproConfig, ds:str, out:Path, st:Stages, run:Run):
+    "The zoo, both autoencoders, and the sampled and baseline populations of data set ds (made once): (zoo, dir, data)."
     d = out/ds
     d.mkdir(parents=True, exist_ok=True)
     recipe = get_recipe(ds)
@@ -198,34 +191,33 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, device):
     zoo_file = d/'zoo.pt'
     zoo = _zoo_stage(st, f'{ds}:zoo', zoo_file, c.zoo_epochs,
                      lambda: make_zoo(recipe, c.zoo_models, c.zoo_epochs, out=zoo_file, data=data,
-                                      n_train=c.zoo_n_train, device=device, progress=st.progress))
+                                      n_train=c.zoo_n_train, device=run.device, progress=st.progress))
     cfg = _ae_cfg(c)
     # what is not done yet: the LWLN experiment's two autoencoders, S_FIT's
     jobs = [] if (d/'lwln.json').exists() else [
-        lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=device, progress=st.progress,
+        lambda: lwln_experiment(zoo, cfg, d, epochs=c.window, seed=c.seed, device=run.device, progress=st.progress,
                                 source=dict(zoo=str(zoo_file.resolve()), window=list(c.window)))]
     if c.fit_epochs and not (d/'fit.json').exists():
-        jobs.append(lambda: _fit_ae(c, zoo, zoo_file, d=d, device=device, progress=st.progress))
+        jobs.append(lambda: _fit_ae(c, zoo, zoo_file, d, run, st.progress))
     # one process on a CPU: side by side, a thread each; else (DDP, a GPU, one core) one after the other
-    apart = st.world > 1 or torch.device(device).type != 'cpu' or torch.get_num_threads() < 2
+    apart = st.world > 1 or run.device.type != 'cpu' or torch.get_num_threads() < 2
     st(f'{ds}:autoencoders', not jobs, lambda: [j() for j in jobs] if apart else _side_by_side(jobs),
        every_rank=True)
-    st(f'{ds}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, data, device))
+    st(f'{ds}:samples', (d/'novelty.json').exists(), lambda: _samples(c, zoo, d, data, run))
     return zoo, d, data
 
 # %% ../nbs/05c_reproduction.ipynb #6ec4e466
-def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, *, d:Path, device, progress:bool):
-    ("S_FIT's autoencoder, fitted to its anchors and kept at its last epoch, into d/ae_fit.pt; what it "
-     "reconstructs into d/fit.json.")
+def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, d:Path, run:Run, progress:bool):
+    "S_FIT's autoencoder, fitted to its anchors and kept at its last epoch, into d/ae_fit.pt; what it reconstructs into d/fit.json."
     data = align_data(zoo_dataset(zoo, epochs=c.window))
     cfg = _ae_cfg(c, epochs=c.fit_epochs, batch_size=c.fit_batch, dropout=0.0)
     t = time.time()
-    ae, info = train_ae(data, cfg, out=d/'ae_fit.pt', seed=c.seed, device=device, progress=progress,
+    ae, info = train_ae(data, cfg, out=d/'ae_fit.pt', seed=c.seed, device=run.device, progress=progress,
                         keep='last',
                         augment=Augment(permute=False, erase_p=0.0),
                         source=dict(zoo=str(zoo_file.resolve()), window=list(c.window)))
     images = load_dataset(zoo.recipe.dataset).test
-    r = {s: reconstruction_report(ae, data, zoo.recipe, images, split=s, device=device)
+    r = {s: reconstruction_report(ae, data, zoo.recipe, images, split=s, device=run.device)
          for s in ('train', 'test')}
     fit = {s: fidelity_summary(x) for s, x in r.items()}
     del fit['train']['iou_other']                  # a training model is its own most similar training model
@@ -234,21 +226,18 @@ def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, *, d:Path, device, progress:b
 
 # %% ../nbs/05c_reproduction.ipynb #8df11657
 def _baselines(c:ReproConfig, w_tr:torch.Tensor, w_top:torch.Tensor)->dict:
-    ("B_mean, B_avg16, B_gauss, B_pca and B_noise from the aligned training "
-     "checkpoints w_tr [M, N] and their "
-     "top w_top: {name: [n, N]}.")
+    "B_mean, B_avg16, B_gauss, B_pca and B_noise from the aligned training checkpoints w_tr [M, N] and their top w_top: {name: [n, N]}."
     n, s = c.n_samples, c.seed
     return {'B_mean': w_tr.mean(0).expand(n, -1).clone(), 'B_avg16': average_population(w_tr, n, 16, s),
             'B_gauss': gauss_population(w_tr, n, s), 'B_pca': pca_population(w_tr, n, c.pca_k, s),
             _noise_name(c): noise_population(w_top, c.noise_sigma, n, s)}
 
 # %% ../nbs/05c_reproduction.ipynb #399835f0
-def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
-    ("Every sampled and baseline population, the memorization protocol and ensembles on each, the noise "
-     "front; novelty.json last.")
+def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, run:Run):
+    "Every sampled and baseline population, the memorization protocol and ensembles on each, the noise front; novelty.json last."
     aes = {}
     for kind in ('lwln', 'mse') + (('fit',) if c.fit_epochs else ()):
-        ae, info = load_ae(d/f'ae_{kind}.pt', device)
+        ae, info = load_ae(d/f'ae_{kind}.pt', run.device)
         # (ae, ref, w_tr, props, z_tr)
         aes[kind] = (ae, info['ref'], *training_anchors(ae, info['ref'], zoo, c.window))
     _, ref, w_tr, props, z_tr = aes['lwln']
@@ -263,10 +252,9 @@ def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
         if select:
             try:
                 pops[pop], latents[pop], info = select_models(ae, sampler, c.n_samples, data, k=c.select_k,
-                                                              act=act,
-                                                              seed=c.seed, device=device,
-                                                               max_overlap=c.div_overlap
-                                                               if select == 'diverse' else None)
+                                                              act=act, seed=c.seed, device=run.device,
+                                                              max_overlap=c.div_overlap
+                                                              if select == 'diverse' else None)
             except ValueError as e:  # too few diverse candidates: reported
                 skipped[pop] = str(e)
                 continue
@@ -276,15 +264,15 @@ def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
     # the top checkpoints, by S_KDE30's rule
     w_top = top_anchors(w_tr, acc_tr, c.top_frac)
     pops.update(_baselines(c, w_tr, w_top))
-    ys = yardstick(w_tr, props, ref, data.test, act, device=device)
+    ys = yardstick(w_tr, props, ref, data.test, act, device=run.device)
     # one checkpoint per held-out model
     held = zoo_dataset(zoo, epochs=(c.window[1],) * 2).w['test']
     every = {**pops, 'train': w_tr, 'held-out models': held}
-    mem = {k: memorization(w, ys, device) for k, w in every.items()}
-    ens = {k: ensemble_acc(w, *data.test, act, k=10, per_image=True, device=device) for k, w in every.items()
+    mem = {k: memorization(w, ys, run.device) for k, w in every.items()}
+    ens = {k: ensemble_acc(w, *data.test, act, k=10, per_image=True, device=run.device) for k, w in every.items()
            if k != 'train'}
-    ens_all = {k: ensemble_acc(w, *data.test, act, device=device) for k, w in every.items() if k != 'train'}
-    front = noise_front(ys, w_top, n=c.n_samples, seed=c.seed, device=device)
+    ens_all = {k: ensemble_acc(w, *data.test, act, device=run.device) for k, w in every.items() if k != 'train'}
+    front = noise_front(ys, w_top, n=c.n_samples, seed=c.seed, device=run.device)
     for pop, w in pops.items():
         save_population(d/f'pop_{pop}.pt', w, zoo.recipe, force=True, method=SAMPLED.get(pop, (None, pop))[1])
     atomic_save(dict(z_train=z_tr, acc_train=acc_tr, **{f'z_{k}': v for k, v in latents.items()}),
@@ -299,9 +287,9 @@ def _samples(c:ReproConfig, zoo:Zoo, d:Path, data, device):
                 d/'novelty.json')   # the marker: last
 
 # %% ../nbs/05c_reproduction.ipynb #86582296
-def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, *, st:Stages, device, sources:dict):
+def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, *, st:Stages, run:Run, sources:dict):
     "B_T, B_F, B_mean, S_KDE30 and S_SEL on the target of one pair: {population: accuracy [n, E+1]}."
-    if src not in sources: sources[src] = _source(c, src, out, st, device)
+    if src not in sources: sources[src] = _source(c, src, out, st, run)
     zoo, d, _ = sources[src]
     t = out/'transfer'/f'{src}-{tgt}'
     t.mkdir(parents=True, exist_ok=True)
@@ -318,7 +306,7 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, *, st:Stages, device, s
     # same seeds and so the same data orders: a model's arithmetic is its own, and 20 models alone ran on one core
     bt = torch.stack([init_params(10_001 + i, recipe.init, recipe.channels) for i in range(n)])
     return _finetune_stage(st, f'{src}->{tgt}:finetune', t/'populations.pt', {'B_T': bt, **inits}, tgt, E,
-                           data=data, n_train=c.transfer_n_train, n_val=c.n_val, seed0=10_001, device=device)
+                           10_001, run, data=data, n_train=c.transfer_n_train, n_val=c.n_val)
 
 # %% ../nbs/05c_reproduction.ipynb #f2cc88ab
 def reproduce(out,  # the run's folder: every stage's files, report.md, report.json
@@ -328,8 +316,7 @@ def reproduce(out,  # the run's folder: every stage's files, report.md, report.j
               progress:bool=True,  # progress bars and a line per stage
               **overrides,  # `ReproConfig` fields to change, e.g. zoo_models=100
              )->dict:  # the report: every number of its tables and the findings
-    ("The paper's pipeline end to end into folder `out`: zoo, autoencoders, samplers, "
-     "fine-tuning, transfer, report.")
+    "The paper's pipeline end to end into folder `out`: zoo, autoencoders, samplers, fine-tuning, transfer, report."
     if isinstance(preset, ReproConfig) and overrides:
         raise ValueError(f"give a ReproConfig or overrides, not both: {sorted(overrides)}")
     bad = set(overrides) - set(ReproConfig.__dataclass_fields__)
@@ -342,10 +329,10 @@ def reproduce(out,  # the run's folder: every stage's files, report.md, report.j
     # under torchrun: join the group (nothing otherwise)
     dist_init(device)
     # under torchrun rank 0 holds the lock for all
-    with writer_lock(out): return _reproduce(c, out, device, progress)
+    with writer_lock(out): return _reproduce(c, out, Run.on(device), progress)
 
 # %% ../nbs/05c_reproduction.ipynb #58222b69
-def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
+def _reproduce(c:ReproConfig, out:Path, run:Run, progress:bool)->dict:
     "`reproduce` in the folder `out`, which this process holds."
     cfile = out/'config.json'
     cj = json.loads(json.dumps(asdict(c)))
@@ -354,7 +341,7 @@ def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
                          "choose another --out or delete it")
     st = Stages(out, progress=progress)
     if st.rank == 0: atomic_json(cj, cfile)
-    sources = {c.dataset: _source(c, c.dataset, out, st, device)}
+    sources = {c.dataset: _source(c, c.dataset, out, st, run)}
     zoo, d, data = sources[c.dataset]
     curves = {'B_T': zoo.metrics['test_acc'][zoo_dataset(zoo, epochs=(0, 0)).props['test']['model']]}
     ws = {pop: load_population(d/f'pop_{pop}.pt')[0] for pop in _finetuned(c)}       # [n, N] each
@@ -365,11 +352,10 @@ def _reproduce(c:ReproConfig, out:Path, device, progress:bool)->dict:
                             c.short_epochs)):
         if group:
             curves |= _finetune_stage(st, f'{c.dataset}:{name}', d/f'{name}.pt', group, zoo.recipe.name, E,
-                                      data=data, n_train=c.zoo_n_train, n_val=c.n_val, seed0=20_001,
-                                      device=device)
+                                      20_001, run, data=data, n_train=c.zoo_n_train, n_val=c.n_val)
     transfer, skipped = {}, {}
     for src, tgt in c.transfer:
-        try: transfer[f'{src}->{tgt}'] = _transfer(c, src, tgt, out, st=st, device=device, sources=sources)
+        try: transfer[f'{src}->{tgt}'] = _transfer(c, src, tgt, out, st=st, run=run, sources=sources)
         except (DataError, FileNotFoundError) as e: skipped[f'{src}->{tgt}'] = str(e).splitlines()[0]
     # rank 0 writes the report; the others return it
     if st.rank > 0:

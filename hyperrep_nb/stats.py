@@ -60,7 +60,6 @@ def at_least(a:torch.Tensor, b:torch.Tensor,  # two samples (see `diff_ci`)
              margin:float=0.,  # how far below b a may be (negative: a must beat b by -margin)
              **kw,  # `diff_ci`'s stat, paired, n_boot, seed
             )->str:  # 'yes', 'no' or 'unclear'
-    ("Is stat(a) >= stat(b) - margin? 'yes'/'no' when the bootstrap CI of the difference "
-     "says so, else 'unclear'.")
+    "Is stat(a) >= stat(b) - margin? 'yes'/'no' when the bootstrap CI of the difference says so, else 'unclear'."
     lo, hi = diff_ci(a, b, **kw)
     return 'yes' if lo > -margin else 'no' if hi < -margin else 'unclear'

@@ -8,7 +8,6 @@ __all__ = ['SPLITS', 'HIDDEN', 'WeightData', 'split_models', 'zoo_dataset', 'Tok
            'align_reference', 'align_data', 'random_erase', 'add_noise', 'Augment']
 
 # %% ../nbs/01_tokenize.ipynb #f6b152fd
-import math
 from dataclasses import dataclass, replace
 import torch
 from .engine import LAYERS, layer_shapes, layer_slices, n_params, channels_of
@@ -19,8 +18,7 @@ SPLITS = ('train', 'val', 'test')
 
 @dataclass
 class WeightData:
-    ("Checkpoints of a zoo as flat vectors per split, `w: [M, N]`, with per-sample "
-     "properties `props[name]: [M]`.")
+    "Checkpoints of a zoo as flat vectors per split, `w: [M, N]`, with per-sample properties `props[name]: [M]`."
     w: dict        # split -> [M, N]
     props: dict    # split -> {'test_acc', 'epoch', 'ggap', 'seed', 'model'} -> [M]
     recipe: object
@@ -68,9 +66,8 @@ def zoo_dataset(zoo:Zoo,  # a trained zoo (`Zoo.load(path)`)
     short = {k: len(v) for k, v in ws.items() if len(v) < (2 if k == 'train' else 1)}
     if short:
         raise ValueError(f"epochs {lo}..{hi} leave too few usable checkpoints ({short}): {dropped} "
-                         "were dropped for NaN/inf "
-                               f"or a weight above {max_abs:g} in size; choose another "
-                               "window or a zoo that trained")
+                         f"were dropped for NaN/inf or a weight above {max_abs:g} in size; choose another "
+                         "window or a zoo that trained")
     return WeightData(ws, ps, recipe, dropped)
 
 # %% ../nbs/01_tokenize.ipynb #01a22cbc
@@ -188,8 +185,8 @@ def align_neurons(w:torch.Tensor,  # flat vectors [B, N]
             perms[l] = torch.arange(HIDDEN[l]).expand(B, -1).clone()
             cur = w.gather(1, permutation_index(perms, c))
             # [B, n, F], [n, F]
-            fm, fr = neuron_features(cur, l, outgoing=s > 0), neuron_features(ref[None].to(w), l,
-                    outgoing=s > 0)[0]
+            fm = neuron_features(cur, l, outgoing=s > 0)                              # [B, n, F]
+            fr = neuron_features(ref[None].to(w), l, outgoing=s > 0)[0]               # [n, F]
             sim = (fr @ fm.transpose(1, 2)).double().cpu().numpy()                  # [B, n_ref, n_model]
             perms[l] = torch.stack([torch.as_tensor(linear_sum_assignment(sb, maximize=True)[1])
                                     for sb in sim])
@@ -210,8 +207,7 @@ def align_data(data:WeightData, rounds:int=3, sweeps:int=3)->WeightData:
 
 # %% ../nbs/01_tokenize.ipynb #5b059d38
 def random_erase(w:torch.Tensor, p:float=0.5, scale=(0.02, 0.33), value:float=0., gen:torch.Generator=None):
-    ("With probability p per sample, set a contiguous block of `scale` (fraction "
-     "range) of w [B, N] to `value`.")
+    "With probability p per sample, set a contiguous block of `scale` (fraction range) of w [B, N] to `value`."
     B, N = w.shape
     u = torch.rand(B, 3, generator=gen, device=w.device)
     L = (N * (scale[0] + (scale[1] - scale[0]) * u[:, 1])).round().long()             # block length [B]

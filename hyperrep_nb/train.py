@@ -13,17 +13,17 @@ from pathlib import Path
 from dataclasses import dataclass, asdict, fields
 import numpy as np, torch
 from tqdm.auto import tqdm
-from .engine import (LAYERS, n_params, channels_of, Population, population_logits, predictions,
-                                shared_input)
-from .infra import dist_env, dist_init, rank_device, shard, check_output, check_device
+from .engine import (
+    LAYERS, n_params, channels_of, Population, Run, population_logits, predictions, shared_input)
+from .infra import (
+    dist_env, dist_init, rank_device, shard, check_output, check_device, atomic_save, atomic_json,
+    load_checked, BadFileError, differences, check_number, MAX_COUNT, resume_or_stage)
 from .zoo import Zoo, Recipe
-from .infra import (atomic_save, atomic_json, load_checked, BadFileError, differences,
-                               check_number, MAX_COUNT, resume_or_stage)
 from .data import load_dataset
 from .tokens import WeightData, zoo_dataset, align_data, Augment
 from .lwln import layer_parts, layer_sigmas, lwln_loss, layer_r2, behaviour_loss, error_iou
-from .autoencoder import (AEConfig, HyperAE, nt_xent, ae_state, ae_from_state, reconstruct,
-                                     AE_FORMAT)
+from .autoencoder import (
+    AEConfig, HyperAE, nt_xent, ae_state, ae_from_state, reconstruct, AE_FORMAT)
 
 # %% ../nbs/03a_train.ipynb #f2f7231c
 def _lr_factor(c:AEConfig, t:float)->float:
@@ -41,8 +41,7 @@ def validate(ae:HyperAE,  # the autoencoder
              act:str='tanh',  # the zoo's activation
              target:torch.Tensor=None,  # the originals' logits on x [M, K, 10], if already known
             )->dict:
-    ("Reconstruction losses (LWLN and plain MSE), per-layer R^2 and (given x) the behavioural loss of `ae` "
-     "on w.")
+    "Reconstruction losses (LWLN and plain MSE), per-layer R^2 and (given x) the behavioural loss of `ae` on w."
     w_hat = reconstruct(ae, w, bs)
     r = dict(rec=lwln_loss(w_hat, w, sigma).item(), mse=lwln_loss(w_hat, w).item(),
              r2=layer_r2(w_hat, w).tolist())
@@ -57,8 +56,7 @@ def validate(ae:HyperAE,  # the autoencoder
 # %% ../nbs/03a_train.ipynb #d5c2af30
 def gather_rows(p:torch.Tensor,  # this process's rows [b, d]
                 rank:int, world:int)->torch.Tensor:  # all rows in rank order [K*b, d]
-    ("All processes' rows of p in rank order; the gradient flows only into this process's own "
-     "rows (without torchrun: p).")
+    "All processes' rows of p in rank order; the gradient flows only into this process's own rows (without torchrun: p)."
     if world == 1: return p
     import torch.distributed as dist
     parts = [torch.empty_like(p) for _ in range(world)]
@@ -80,8 +78,7 @@ def _saved_run(out,  # the autoencoder file to resume (None: nothing to resume)
                run:dict,  # the settings of this run
                restart:bool,  # start over instead of resuming
               )->dict:  # the saved run to resume, or None
-    ("The unfinished or finished run in `out` that this call continues, after checking that it is "
-     "one and has these settings.")
+    "The unfinished or finished run in `out` that this call continues, after checking that it is one and has these settings."
     st = load_checked(out, 'autoencoder') if out and Path(out).exists() else None
     if st is not None and (not isinstance(st, dict) or st.get('format') != AE_FORMAT):
         raise BadFileError(f"{out} is not a hyperrep_nb autoencoder file: choose another output")
@@ -106,12 +103,12 @@ class _Fit:
     images:torch.Tensor         # training images for the behavioural term [n, C, 28, 28] (or None)
     probe:tuple                 # (validation probe's patches, the originals' logits on it [M, 256, 10]) or (None, None)
     keep:str                    # 'best' or 'last'
-    run:dict                    # the settings, kept in the file; a resumed run must have the same
+    settings:dict               # kept in the file; a resumed run must have the same
     out:Path                    # where checkpoints go (None: nowhere)
     source:dict                 # where the data came from
+    run:Run = Run()             # device, input channels, seed
     rank:int = 0                # this process (torchrun)
     world:int = 1               # processes
-    device:torch.device = torch.device('cpu')
 
 # %% ../nbs/03a_train.ipynb #bf91a122
 @dataclass
@@ -136,12 +133,12 @@ def _batch_loss(f:_Fit,  # the run
     "The loss of one batch: reconstruction of two augmented views, NT-Xent over the whole batch, the behavioural term."
     c, rows = f.c, shard(len(w), f.rank, f.world)
     v1, v2 = f.augment.views(w, gen)                                    # [B, N] each: one generator, the same draws
-    v1, v2, w = v1[rows].to(f.device), v2[rows].to(f.device), w[rows].to(f.device)  # [B/K, N]: this process's rows
+    v1, v2, w = v1[rows].to(f.run.device), v2[rows].to(f.run.device), w[rows].to(f.run.device)  # [B/K, N]: this process's rows
     (r1, _, p1), (r2, _, p2) = net(v1), net(v2)
     t1, t2 = (w, w) if f.target == 'input' else (v1, v2)
     rec = (lwln_loss(r1, t1, f.loss_sigma) + lwln_loss(r2, t2, f.loss_sigma)) / 2
     con = nt_xent(gather_rows(p1, f.rank, f.world), gather_rows(p2, f.rank, f.world), c.temperature)  # whole batch
-    probe = (f.images[torch.randint(len(f.images), (c.probe,), generator=gen)].to(f.device) if c.behaviour
+    probe = (f.images[torch.randint(len(f.images), (c.probe,), generator=gen)].to(f.run.device) if c.behaviour
              else None)
     beh = behaviour_loss(r1, w, probe, f.data.recipe.act) if c.behaviour else torch.zeros(())
     loss = c.beta * rec + (1 - c.beta) * con + c.behaviour * beh
@@ -151,7 +148,7 @@ def _batch_loss(f:_Fit,  # the run
 # %% ../nbs/03a_train.ipynb #4b5370f6
 def _ae_file(f:_Fit, s:_State, epochs_done:int, train:bool)->dict:
     "The saved form of a run after `epochs_done` epochs; `train`: with what resuming needs (model, optimiser, generators)."
-    d = ae_state(s.ae, sigma=f.sigma, ref=f.data.ref, source=f.source, run=f.run, history=s.hist, best_val=s.best,
+    d = ae_state(s.ae, sigma=f.sigma, ref=f.data.ref, source=f.source, run=f.settings, history=s.hist, best_val=s.best,
                  epochs_done=epochs_done,
                  train=dict(model=s.ae.state_dict(), opt=s.opt.state_dict(), rng=s.drop.get_state(),
                             gen=s.gen.get_state()) if train else None)
@@ -159,13 +156,11 @@ def _ae_file(f:_Fit, s:_State, epochs_done:int, train:bool)->dict:
     return d
 
 # %% ../nbs/03a_train.ipynb #0b5f2072
-def _check_run(c:AEConfig, n_train:int, device, target:str, keep:str)->tuple:  # (rank, world)
-    "Refuse, each in one line, settings a run cannot train with; join the process group under torchrun."
+def _check_run(c:AEConfig, n_train:int, world:int, target:str, keep:str)->None:
+    "Refuse, each in one line, settings a run of `world` processes cannot train with."
     check_number('epochs', c.epochs, lo=1, hi=MAX_COUNT, integer=True)
-    check_device(device)
     check_number('batch_size', c.batch_size, lo=1, hi=MAX_COUNT, integer=True)
     check_number('lr', c.lr, lo=0)
-    rank, world = dist_init(device)
     if c.batch_size % world:
         raise ValueError(f"batch size {c.batch_size} is not divisible by {world} processes")
     if n_train < 2 * world:   # the projection head's BatchNorm needs two rows
@@ -173,17 +168,16 @@ def _check_run(c:AEConfig, n_train:int, device, target:str, keep:str)->tuple:  #
                          "needs at least two per batch")
     if target not in ('input', 'view'): raise ValueError(f"target must be 'input' or 'view', not {target!r}")
     if keep not in ('best', 'last'): raise ValueError(f"keep must be 'best' or 'last', not {keep!r}")
-    return rank, world
+
 
 # %% ../nbs/03a_train.ipynb #99c3fd14
 @torch.no_grad()
-def _probe(data:WeightData, c:AEConfig, images:torch.Tensor, device)->tuple:  # (images, probe's patches, logits)
-    ("The behavioural term's images (the recipe's training split unless given) and the validation probe: 256 fixed "
-     "training images and the originals' logits on them [M, 256, 10], computed once (all None without the term).")
+def _probe(data:WeightData, c:AEConfig, images:torch.Tensor, run:Run)->tuple:  # (images, probe's patches, logits)
+    "The behavioural term's images (the recipe's training split unless given) and the validation probe: 256 fixed training images and the originals' logits on them [M, 256, 10], computed once (all None without the term)."
     if not c.behaviour: return images, None, None
     if images is None: images = load_dataset(data.recipe.dataset).train[0]
-    x_val = shared_input(images[:256].to(device))
-    t_val = torch.cat([population_logits(b.to(device), x_val, data.recipe.act) for b in data.w['val'].split(8)])
+    x_val = shared_input(images[:256].to(run.device))
+    t_val = torch.cat([population_logits(b.to(run.device), x_val, data.recipe.act) for b in data.w['val'].split(8)])
     return images, x_val, t_val
 
 # %% ../nbs/03a_train.ipynb #c1df0094
@@ -201,14 +195,14 @@ _INIT_LOCK = threading.Lock()
 _STOP = threading.Event()
 
 # %% ../nbs/03a_train.ipynb #52cbcfd2
-def _start(f:_Fit, seed:int, st:dict)->_State:
-    "A new model, optimiser and generators from `seed`, or the saved run `st` continued where it stopped."
+def _start(f:_Fit, st:dict)->_State:
+    "A new model, optimiser and generators from the run's seed, or the saved run `st` continued where it stopped."
     with _INIT_LOCK, torch.random.fork_rng(devices=[]):   # the global generator: the initial weights alone
-        torch.manual_seed(seed)
-        ae = HyperAE(f.c, channels_of(f.data.w['train'].shape[1])).to(f.device)
+        torch.manual_seed(f.run.seed)
+        ae = HyperAE(f.c, f.run.channels).to(f.run.device)
     opt = torch.optim.AdamW(ae.parameters(), lr=f.c.lr, weight_decay=f.c.wd)
-    gen = torch.Generator().manual_seed(seed)
-    drop = torch.Generator(f.device).manual_seed(int(np.random.SeedSequence([seed, 1]).generate_state(1)[0]))
+    gen = f.run.generator()
+    drop = torch.Generator(f.run.device).manual_seed(int(np.random.SeedSequence([f.run.seed, 1]).generate_state(1)[0]))
     for blk in (*ae.enc, *ae.dec): blk.gen = drop
     net = torch.nn.parallel.DistributedDataParallel(ae) if f.world > 1 else ae   # averages the processes' gradients
     s = _State(ae, net, opt, gen, drop, [])
@@ -275,15 +269,17 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     c = config
     # an autoencoder file there resumes (its run is checked), anything else is refused
     if out is not None: out = check_output(out, fmt=AE_FORMAT, force=True, what='out')
-    rank, world = _check_run(c, len(data.w['train']), device, target, keep)
-    device = rank_device(device)
-    images, x_val, t_val = _probe(data, c, images, device)
-    sigma, run = layer_sigmas(data.w['train']), _run_record(data, c, lwln, seed, target, augment, keep)
+    check_device(device)
+    rank, world = dist_init(device)
+    _check_run(c, len(data.w['train']), world, target, keep)
+    run = Run.on(rank_device(device), channels=channels_of(data.w['train'].shape[1]), seed=seed)
+    images, x_val, t_val = _probe(data, c, images, run)
+    sigma, settings = layer_sigmas(data.w['train']), _run_record(data, c, lwln, seed, target, augment, keep)
     final = out                                                            # a start-over saves beside it
-    out, st = resume_or_stage(final, restart, lambda p, rs: _saved_run(p, run, rs), drop=rank == 0)
-    f = _Fit(c, data, sigma, sigma if lwln else None, augment, target, images, (x_val, t_val), keep, run, out,
-             source, rank, world, device)
-    s = _start(f, seed, st)
+    out, st = resume_or_stage(final, restart, lambda p, rs: _saved_run(p, settings, rs), drop=rank == 0)
+    f = _Fit(c, data, sigma, sigma if lwln else None, augment, target, images, (x_val, t_val), keep, settings, out,
+             source, run, rank, world)
+    s = _start(f, st)
     end = c.epochs if stop_after is None else min(c.epochs, stop_after)
     bar = tqdm(range(s.e0, end), initial=s.e0, total=c.epochs, desc=f"AE {'LWLN' if lwln else 'MSE'}",
                disable=not progress or rank > 0)
@@ -302,8 +298,7 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
 
 # %% ../nbs/03a_train.ipynb #f8b2a261
 def check_ae_file(d, path)->dict:  # d, when it passes
-    ("Refuse, with one `BadFileError` naming the file and the field, an autoencoder file's dict that "
-     "`train_ae` did not write.")
+    "Refuse, with one `BadFileError` naming the file and the field, an autoencoder file's dict that `train_ae` did not write."
     bad = lambda why: BadFileError(f"{path} is not a usable autoencoder file: {why}")
     if not isinstance(d, dict) or d.get('format') != AE_FORMAT:
         raise BadFileError(f"{path} is not a hyperrep_nb autoencoder file")
@@ -351,22 +346,20 @@ def fingerprint(w:torch.Tensor)->str:
 # %% ../nbs/03a_train.ipynb #d40b4335
 def check_compatible(ae:HyperAE, zoo:Zoo, w_train:torch.Tensor=None,
                      run:dict=None):  # with w_train and run: also the data
-    ("Refuse a zoo whose CNNs are not the architecture `ae` was trained on, or (given its "
-     "training split) not its zoo.")
+    "Refuse a zoo whose CNNs are not the architecture `ae` was trained on, or (given its training split) not its zoo."
     if run and w_train is not None and run.get('data') not in (None, fingerprint(w_train)):
         raise BadFileError(f"this autoencoder was trained on another zoo or window ({run.get('data')}, this "
                            f"one gives {fingerprint(w_train)})")
     if zoo.recipe.channels != ae.channels or zoo.weights.shape[-1] != n_params(ae.channels):
         raise BadFileError(f"this autoencoder encodes {ae.channels}-channel zoo CNNs "
                            f"({n_params(ae.channels)} parameters); "
-                         f"zoo {zoo.recipe.name!r} has {zoo.recipe.channels}-channel ones "
-                         f"({zoo.weights.shape[-1]} parameters)")
+                           f"zoo {zoo.recipe.name!r} has {zoo.recipe.channels}-channel ones "
+                           f"({zoo.weights.shape[-1]} parameters)")
 
 # %% ../nbs/03a_train.ipynb #6e811a1d
 def _side_by_side(jobs:list,  # functions of no arguments, e.g. `lambda: train_ae(...)`
                  )->None:
-    ("Run the jobs at once, a thread each, torch's threads shared out among them; an error or Ctrl-C stops "
-     "the others at their next batch, then is raised.")
+    "Run the jobs at once, a thread each, torch's threads shared out among them; an error or Ctrl-C stops the others at their next batch, then is raised."
     if len(jobs) < 2:
         for j in jobs: j()
         return
@@ -436,8 +429,7 @@ def linear_code_report(data:WeightData,  # the aligned splits (`zoo_dataset`, `a
 
 # %% ../nbs/03a_train.ipynb #811bdf11
 def fidelity_summary(r:dict)->dict:  # a `reconstruction_report`
-    ("A report's numbers as files and tables keep them: R^2 per layer, mean accuracies, and medians of "
-     "iou_own, iou_other, agree.")
+    "A report's numbers as files and tables keep them: R^2 per layer, mean accuracies, and medians of iou_own, iou_other, agree."
     return dict(r2=[round(v, 3) for v in r['r2'].tolist()], acc_orig_mean=r['acc_orig'].mean().item(),
                 acc_rec_mean=r['acc_rec'].mean().item(), acc_rec_std=r['acc_rec'].std().item(),
                 ratio=r['ratio'],
@@ -448,8 +440,7 @@ def fidelity_summary(r:dict)->dict:  # a `reconstruction_report`
 
 # %% ../nbs/03a_train.ipynb #cf8d0eba
 def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
-    ("Figure 2 of the paper at our scale: per-layer histograms (original vs "
-     "reconstructed), R^2 and accuracies.")
+    "Figure 2 of the paper at our scale: per-layer histograms (original vs reconstructed), R^2 and accuracies."
     import matplotlib.pyplot as plt
     names = [l.name for l in LAYERS]
     fig, axs = plt.subplots(len(reports) + 1, 5, figsize=(16, 3.2 * (len(reports) + 1)))
@@ -460,8 +451,8 @@ def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
             lo, hi = o.quantile(0.005).item(), o.quantile(0.995).item()
             ax.hist(o.numpy(), bins=60, range=(lo, hi), alpha=0.5, density=True, label='original')
             ax.hist(h.numpy(), bins=60, range=(lo, hi), alpha=0.5, density=True, label='reconstructed')
-            ax.set_title(f"{label}: {names[l]}  R²={r['r2'][l]:.2f}" + (f"  σ={sigma[l]:.3f}"
-                    if sigma is not None else ''), fontsize=9)
+            sig = f"  σ={sigma[l]:.3f}" if sigma is not None else ''
+            ax.set_title(f"{label}: {names[l]}  R²={r['r2'][l]:.2f}" + sig, fontsize=9)
             if l == 0: ax.legend(fontsize=7)
     ax = axs[-1, 0]
     x = torch.arange(5)
@@ -492,8 +483,7 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, *, epochs=(21, 25), 
                     source:dict=None,  # see `train_ae`
                     restart:bool=False,  # see `train_ae`
                    )->dict:
-    ("Train the same autoencoder with and without LWLN on one zoo; report R^2 and "
-     "accuracies of the test split.")
+    "Train the same autoencoder with and without LWLN on one zoo; report R^2 and accuracies of the test split."
     data = zoo_dataset(zoo, epochs=epochs)
     if align: data = align_data(data)
     out_dir = Path(out_dir) if out_dir else None

@@ -16,11 +16,11 @@ import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .data import load_dataset, ImageData
-from .engine import Population, init_params, n_params, epoch_orders, kernels_on
-from .infra import (BadFileError, load_checked, differences, atomic_json, atomic_save, writer_lock,
-                               resume_or_stage,
-                               check_number, check_memory, MAX_COUNT, MAX_SEED, dist_init, rank_device, check_output, check_device,
-                               barrier, shard)
+from .engine import Population, Run, init_params, n_params, epoch_orders, kernels_on
+from .infra import (
+    BadFileError, load_checked, differences, atomic_json, atomic_save, writer_lock, resume_or_stage,
+    check_number, check_memory, MAX_COUNT, MAX_SEED, dist_init, rank_device, check_output,
+    check_device, barrier, shard)
 
 # %% ../nbs/00_zoo.ipynb #b8df1c46
 @dataclass(frozen=True)
@@ -231,8 +231,7 @@ def _check_init(init, n_models, channels):
 
 # %% ../nbs/00_zoo.ipynb #76243936
 def _resume(out, config, recipe, restart=False):
-    ("The saved state of an earlier run with the same config and recipe, or None (also when `restart`, "
-     "if `out` is a zoo file).")
+    "The saved state of an earlier run with the same config and recipe, or None (also when `restart`, if `out` is a zoo file)."
     if out is None or not Path(out).exists(): return None
     # never overwrite a file of another kind
     d = read_zoo_file(out)
@@ -240,7 +239,7 @@ def _resume(out, config, recipe, restart=False):
     have, want = dict(d['config'], recipe=d['recipe']), dict(config, recipe=asdict(recipe))
     if have != want:
         raise ZooFileError(f"{out} holds a zoo made with other settings ({differences(have, want)}): "
-                                        "choose another output, or start over with restart=True (--force)")
+                           "choose another output, or start over with restart=True (--force)")
     return d
 
 # %% ../nbs/00_zoo.ipynb #a7d883f1
@@ -265,73 +264,88 @@ def _isa()->str:
     return next((n for f, n in (('avx512f', 'avx512'), ('avx2', 'avx2'), ('asimd', 'neon')) if f in flags),
                 platform.machine())
 
-def _with_provenance(prov:list, epoch:int, device)->list:
-    ("A zoo's provenance with this process's entry: which convolutions (C kernels or grouped), ISA, torch and device "
-     "trained it from `epoch` on (one entry per change: a zoo resumed elsewhere may differ in its last bits).")
-    me = dict(convolutions='C kernels' if kernels_on(device) else 'grouped convolutions', isa=_isa(),
-              machine=platform.machine(), torch=str(torch.__version__), device=str(device))
+def _with_provenance(prov:list, epoch:int, run:Run)->list:
+    "A zoo's provenance with this process's entry: which convolutions (C kernels or grouped), ISA, torch and device trained it from `epoch` on (one entry per change: a zoo resumed elsewhere may differ in its last bits)."
+    me = dict(convolutions='C kernels' if kernels_on(run.device) else 'grouped convolutions', isa=_isa(),
+              machine=platform.machine(), torch=str(torch.__version__), device=str(run.device))
     prov = list(prov or [])
     if not prov or {k: v for k, v in prov[-1].items() if k != 'from_epoch'} != me: prov.append(dict(from_epoch=epoch, **me))
     return prov
 
-# %% ../nbs/00_zoo.ipynb #3dedb28f
-def _train(r:Recipe, data:ImageData, n_train, config:dict, seeds:torch.Tensor, init, out, *, restart:bool,
-           device, progress:bool, kw:dict)->dict:
-    ("Train the models of `seeds` (from `init` [P, N] or their seeds' init) in one process, saving to `out` "
-     "each epoch: the zoo dict.")
-    xtr, ytr = (t[:n_train] for t in data.train) if n_train else data.train
-    epochs, n_models = config['epochs'], len(seeds)
-    # the file asked for; a start-over saves beside it
-    final = out
-    # one writer per zoo (or shard) file
-    with writer_lock(out, every_rank=True) if out else nullcontext():
-        out, d = resume_or_stage(final, restart, lambda p, rs: _resume(p, config, r, rs), error=ZooFileError)
-        fresh = d is None
-        if fresh:
-            w0 = init if init is not None else torch.stack([init_params(int(s), r.init, r.channels)
-                                                            for s in seeds])   # [P, N]
-            pop = Population(w0, r.act, lr=r.lr, wd=r.wd, device=device, **kw)
-            tr = pop.evaluate(xtr, ytr)
-            metrics = dict(zip(METRICS, [*tr, *pop.evaluate(*data.val), *pop.evaluate(*data.test)]))
-            d = dict(format=ZOO_FORMAT, version=ZOO_VERSION, recipe=asdict(r), config=config, seeds=seeds,
+# %% ../nbs/00_zoo.ipynb #315bc2e9
+@dataclass(frozen=True)
+class _ZooJob:
+    "What one process needs to train its models: the recipe, the data, the run's context and the engine's options."
+    recipe:Recipe
+    data:ImageData
+    run:Run
+    n_train:int = None          # train on the first n_train images (None: all)
+    restart:bool = False        # start over instead of resuming
+    progress:bool = True        # a progress bar
+    pop_kw:tuple = ()           # `Population` options as (name, value) pairs, e.g. (('chunk_images', 64),)
+
+# %% ../nbs/00_zoo.ipynb #d32e4f47
+def _train_split(job:_ZooJob)->tuple:  # (images [n, C, 28, 28], labels [n])
+    "The training images the job trains on: the first `n_train`, or all."
+    return tuple(t[:job.n_train] for t in job.data.train) if job.n_train else job.data.train
+
+# %% ../nbs/00_zoo.ipynb #62d90d94
+def _start_zoo(job:_ZooJob, config:dict, seeds:torch.Tensor, init:torch.Tensor, d:dict)->tuple:  # (Population, d)
+    "The population of a fresh zoo (from `init` [P, N] or its seeds' initial weights, measured at epoch 0) or of the saved zoo `d`."
+    r, kw = job.recipe, dict(job.pop_kw)
+    if d is not None:
+        pop = Population(d['weights'][:, -1], r.act, lr=r.lr, wd=r.wd, device=job.run.device, **kw)
+        if d['adam']:
+            pop.m, pop.v, pop.t = d['adam']['m'].to(pop.device), d['adam']['v'].to(pop.device), d['adam']['t']
+        pop.diverged = d['diverged'].to(pop.device)
+        return pop, d
+    w0 = init if init is not None else torch.stack([init_params(int(s), r.init, job.run.channels) for s in seeds])  # [P, N]
+    pop = Population(w0, r.act, lr=r.lr, wd=r.wd, device=job.run.device, **kw)
+    metrics = dict(zip(METRICS, [*pop.evaluate(*_train_split(job)), *pop.evaluate(*job.data.val),
+                                 *pop.evaluate(*job.data.test)]))
+    return pop, dict(format=ZOO_FORMAT, version=ZOO_VERSION, recipe=asdict(r), config=config, seeds=seeds,
                      weights=pop.params.cpu()[:, None], metrics={k: v[:, None] for k, v in metrics.items()},
                      diverged=pop.diverged.cpu(), epochs_done=0, adam=None, seconds=0.)
-        else:
-            pop = Population(d['weights'][:, -1], r.act, lr=r.lr, wd=r.wd, device=device, **kw)
-            if d['adam']:
-                adam = d['adam']
-                pop.m, pop.v, pop.t = adam['m'].to(pop.device), adam['v'].to(pop.device), adam['t']
-            pop.diverged = d['diverged'].to(pop.device)
-        d['provenance'] = _with_provenance(d.get('provenance'), d['epochs_done'], device)
-        bar = tqdm(total=epochs * n_models, initial=d['epochs_done'] * n_models, unit='model-epoch',
-                   desc=f"zoo {r.name} P={n_models}", disable=not progress)
+
+# %% ../nbs/00_zoo.ipynb #bfc04f78
+def _zoo_epoch(job:_ZooJob, pop:Population, d:dict, e:int, bar)->None:
+    "Epoch `e` of every model in its own data order; its checkpoint, metrics and Adam state appended to the zoo dict `d`."
+    xtr, ytr = _train_split(job)
+    n, done = len(pop), [0]
+    def tick(frac):
+        k = round(frac * n)
+        bar.update(k - done[0])
+        done[0] = k
+    tr = pop.fit_epoch(xtr, ytr, epoch_orders(d['seeds'], e, len(ytr)), job.recipe.bs, tick)
+    new = dict(zip(METRICS, [*tr, *pop.evaluate(*job.data.val), *pop.evaluate(*job.data.test)]))
+    d['metrics'] = {k: torch.cat([d['metrics'][k], new[k][:, None]], 1) for k in METRICS}        # [P, e+1] each
+    d['weights'] = torch.cat([d['weights'], pop.params.cpu()[:, None]], 1)                      # [P, e+1, N]
+    d.update(diverged=pop.diverged.cpu(), epochs_done=e, adam=dict(m=pop.m.cpu(), v=pop.v.cpu(), t=pop.t))
+    bar.set_postfix(test_acc=f"{new['test_acc'].mean():.3f}")
+
+# %% ../nbs/00_zoo.ipynb #3dedb28f
+def _train(job:_ZooJob, config:dict, seeds:torch.Tensor, init, out)->dict:
+    "Train the models of `seeds` (from `init` [P, N] or their seeds' init) in one process, saving to `out` each epoch: the zoo dict."
+    final = out                                                            # a start-over saves beside it
+    with writer_lock(out, every_rank=True) if out else nullcontext():      # one writer per zoo (or shard) file
+        out, d = resume_or_stage(final, job.restart, lambda p, rs: _resume(p, config, job.recipe, rs),
+                                 error=ZooFileError)
+        fresh = d is None
+        pop, d = _start_zoo(job, config, seeds, init, d)
+        d['provenance'] = _with_provenance(d.get('provenance'), d['epochs_done'], job.run)
+        bar = tqdm(total=config['epochs'] * len(seeds), initial=d['epochs_done'] * len(seeds), unit='model-epoch',
+                   desc=f"zoo {job.recipe.name} P={len(seeds)}", disable=not job.progress)
         t0 = time.time() - d['seconds']
-        # a side file has none
-        manifest = lambda: _write_manifest(out, d, d['seconds']) if out == final else None
-        if out and fresh:  # a resumed file holds this state already
+        def save():
             atomic_save(d, out)
-            manifest()
-        for e in range(d['epochs_done'] + 1, epochs + 1):
-            done = [0]
-            def tick(frac):
-                k = round(frac * n_models)
-                bar.update(k - done[0])
-                done[0] = k
-            tr = pop.fit_epoch(xtr, ytr, epoch_orders(seeds, e, len(ytr)), r.bs, tick)
-            new = dict(zip(METRICS, [*tr, *pop.evaluate(*data.val), *pop.evaluate(*data.test)]))
-            # [P, e+1] each
-            d['metrics'] = {k: torch.cat([d['metrics'][k], new[k][:, None]], 1) for k in METRICS}
-            # [P, e+1, N]
-            d['weights'] = torch.cat([d['weights'], pop.params.cpu()[:, None]], 1)
-            d.update(diverged=pop.diverged.cpu(), epochs_done=e, seconds=time.time() - t0,
-                     adam=dict(m=pop.m.cpu(), v=pop.v.cpu(), t=pop.t))
-            bar.set_postfix(test_acc=f"{new['test_acc'].mean():.3f}")
-            if out:
-                atomic_save(d, out)
-                manifest()
+            if out == final: _write_manifest(out, d, d['seconds'])         # a side file has none
+        if out and fresh: save()                                           # a resumed file holds this state already
+        for e in range(d['epochs_done'] + 1, config['epochs'] + 1):
+            _zoo_epoch(job, pop, d, e, bar)
+            d['seconds'] = time.time() - t0
+            if out: save()
         bar.close()
-        if out != final:  # done: the new zoo replaces the old
-            os.replace(out, final)
+        if out != final: os.replace(out, final)                            # done: the new zoo replaces the old
         # the readable summary again, also for a finished zoo whose summary was lost or edited
         if final: _write_manifest(final, d, d['seconds'])
     return d
@@ -344,8 +358,7 @@ def shard_file(out, rank:int, world:int)->Path:
 
 # %% ../nbs/00_zoo.ipynb #a4310115
 def drop_stale_shards(out)->list:  # the files removed
-    ("Remove the shard files (and their manifests and locks) that killed torchrun runs of any process count "
-     "left beside the finished zoo `out`.")
+    "Remove the shard files (and their manifests and locks) that killed torchrun runs of any process count left beside the finished zoo `out`."
     out = Path(out)
     rx = re.compile(rf'\.?{re.escape(out.stem)}\.rank\d+-of-\d+({re.escape(out.suffix)}|\.json)(\.lock)?')
     gone = sorted(f for f in out.parent.iterdir() if rx.fullmatch(f.name))
@@ -366,8 +379,7 @@ def _merge(parts:list, config:dict)->dict:
 
 # %% ../nbs/00_zoo.ipynb #89c9edc0
 def _sharded(train, config:dict, seeds:torch.Tensor, init, out, *, rank:int, world:int)->dict:
-    ("Under torchrun: this process trains its shard with `train(seeds, init, file, config)`; rank 0 "
-     "merges: the whole zoo dict.")
+    "Under torchrun: this process trains its shard with `train(seeds, init, file, config)`; rank 0 merges: the whole zoo dict."
     import torch.distributed as dist
     sl = shard(len(seeds), rank, world)
     part = train(seeds[sl], None if init is None else init[sl], shard_file(out, rank, world) if out else None,
@@ -389,6 +401,20 @@ def _sharded(train, config:dict, seeds:torch.Tensor, init, out, *, rank:int, wor
     barrier()
     return read_zoo_file(out)
 
+# %% ../nbs/00_zoo.ipynb #1acaf98e
+def _check_zoo_args(n_models:int, epochs:int, seed0:int, seeds:list, n_train:int, n_val:int)->list:  # seeds, checked
+    "Refuse, each in one line, sizes and seeds a zoo cannot be trained with."
+    check_number('n_models', n_models, lo=1, hi=MAX_COUNT, integer=True)
+    check_number('epochs', epochs, lo=0, hi=MAX_COUNT, integer=True)
+    check_number('seed0', seed0, lo=0, hi=MAX_SEED, integer=True)
+    if seeds is not None:
+        seeds = [check_number('seeds', int(s) if torch.is_tensor(s) else s, lo=0, hi=MAX_SEED, integer=True)
+                 for s in seeds]
+        if len(seeds) != n_models: raise ValueError(f"{len(seeds)} seeds for {n_models} models")
+    if n_train is not None: check_number('n_train', n_train, lo=1, hi=None, integer=True)
+    if n_val is not None: check_number('n_val', n_val, lo=1, hi=None, integer=True)
+    return seeds
+
 # %% ../nbs/00_zoo.ipynb #eb40227f
 def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
              n_models:int,  # population size P
@@ -407,18 +433,9 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
              restart:bool=False,  # start over; the zoo in `out` is replaced once done (default: resume)
              **kw,  # passed on to `Population` (e.g. chunk_images)
             )->Zoo:
-    ("Train a zoo of `n_models` CNNs for `epochs` epochs, keeping every epoch's checkpoint and metrics; "
-     "under torchrun, sharded.")
-    check_number('n_models', n_models, lo=1, hi=MAX_COUNT, integer=True)
+    "Train a zoo of `n_models` CNNs for `epochs` epochs, keeping every epoch's checkpoint and metrics; under torchrun, sharded."
+    seeds = _check_zoo_args(n_models, epochs, seed0, seeds, n_train, n_val)
     check_device(device)
-    check_number('epochs', epochs, lo=0, hi=MAX_COUNT, integer=True)
-    check_number('seed0', seed0, lo=0, hi=MAX_SEED, integer=True)
-    if seeds is not None:
-        seeds = [check_number('seeds', int(s) if torch.is_tensor(s) else s, lo=0, hi=MAX_SEED, integer=True)
-                 for s in seeds]
-        if len(seeds) != n_models: raise ValueError(f"{len(seeds)} seeds for {n_models} models")
-    if n_train is not None: check_number('n_train', n_train, lo=1, hi=None, integer=True)
-    if n_val is not None: check_number('n_val', n_val, lo=1, hi=None, integer=True)
     r = recipe if isinstance(recipe, Recipe) else get_recipe(recipe)
     # a zoo file there resumes (its settings are checked), anything else is refused
     if out is not None: out = check_output(out, fmt=ZOO_FORMAT, force=True, what='out')
@@ -438,9 +455,9 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     if n_val is not None: data = replace(data, val=tuple(t[:n_val] for t in data.val))
     seeds = torch.arange(seed0, seed0 + n_models) if seeds is None else torch.tensor(seeds)
     rank, world = dist_init(device)
-    train = lambda s, w0, f, conf: _train(r, data, n_train, conf, s, w0, f, restart=restart,
-                                          device=rank_device(device),
-                                          progress=progress and rank == 0, kw=kw)
+    job = _ZooJob(r, data, Run.on(rank_device(device), channels=r.channels), n_train, restart, progress and rank == 0,
+                  tuple(kw.items()))
+    train = lambda s, w0, f, conf: _train(job, conf, s, w0, f)
     if world == 1:
         zoo = Zoo.from_dict(train(seeds, init, out, config))
         # a killed torchrun run's shards, of any process count

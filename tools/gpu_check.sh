@@ -24,7 +24,7 @@ d = load_dataset('digits')
 x, y = d.train
 for act, per_model, init in (('tanh', False, 'uniform01'), ('tanh', True, 'kaiming_uniform'), ('gelu', True, 'kaiming_uniform')):
     w = torch.stack([init_params(s, init) for s in range(1, 6)])
-    r = reference_check(w, x, y, act=act, per_model=per_model, device='cuda')
+    r = reference_check(w.cuda(), x, y, act=act, per_model=per_model)
     print(json.dumps(dict(check='engine_vs_reference', device='cuda', act=act, per_model=per_model, **{k: float(v) for k, v in r.items()},
                           ok=max(r.values()) < 1e-4)), flush=True)
 EOF
