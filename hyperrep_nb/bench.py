@@ -137,7 +137,7 @@ def plot_engine(rows:list,  # the JSON lines of `bench_engine`, parsed
     ax.set(xscale='log', yscale='log', xlabel='models P', ylabel='model-images / s',
            title='training throughput')
     ax.grid(alpha=0.3, which='both')
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=10)
     return ax
 
 # %% ../nbs/08_bench.ipynb #dd9fe772

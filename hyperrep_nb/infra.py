@@ -6,10 +6,10 @@
 __all__ = ['MAX_COUNT', 'MAX_SEED', 'dist_env', 'dist_init', 'rank_device', 'barrier', 'shard', 'BadFileError', 'umask',
            'atomic_save', 'atomic_json', 'atomic_text', 'atomic_bytes', 'load_checked', 'read_json', 'check_output',
            'replace_folder', 'staging_folder', 'differences', 'BusyError', 'writer_lock', 'staged_path',
-           'resume_or_stage', 'check_number', 'check_device', 'available_memory', 'check_memory']
+           'resume_or_stage', 'check_number', 'check_device', 'available_memory', 'check_memory', 'load_run', 'fill_in']
 
 # %% ../nbs/00_infra.ipynb #d2b40eb8
-import datetime, errno, io, json, math, os, shutil, stat, tempfile
+import datetime, errno, io, json, math, os, re, shutil, stat, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import torch
@@ -359,3 +359,27 @@ def check_memory(nbytes:int,  # the run's estimated peak memory
     if have is not None and nbytes > have:
         raise ValueError(f"{what} would need about {nbytes / 2**30:.1f} GiB of memory, {have / 2**30:.1f} "
                          "GiB are available: make it smaller")
+
+# %% ../nbs/00_infra.ipynb #2e1206b2
+def load_run(folder)->dict:  # report.json's dict, with run.json (command, commit, date, host, wall time) as 'run'
+    "A finished run's report and its record (how, where and when it ran), read and checked: the numbers a page quotes."
+    folder = Path(folder)
+    rep = read_json(folder/'report.json', 'run report', ('config', 'in_dataset', 'findings', 'timings_s'))
+    run = read_json(folder/'run.json', 'run record', ('command', 'commit', 'date', 'host', 'wall', 'wall_s'))
+    verdict = {re.match(r'\((\d+)\)', f['finding']).group(1): f['verdict'] for f in rep['findings']}
+    return rep | {'run': run, 'verdict': verdict}   # verdict: {'6': 'holds', ...}, by the finding's number
+
+# %% ../nbs/00_infra.ipynb #9e28828f
+class _Keys(dict):
+    "A read-only view of nested dicts for `str.format_map`: an index is looked up as a string key, `[0]` as `'0'`."
+    def __getitem__(self, k):
+        d = dict(self)
+        v = d[k] if k in d else d[str(k)]
+        return _Keys(v) if isinstance(v, dict) else v
+
+# %% ../nbs/00_infra.ipynb #f65afb7f
+def fill_in(text:str,  # a sentence with fields such as {in_dataset[B_T][1][mean]:.1f}
+            rep:dict,  # a run's numbers (`load_run`)
+           )->str:  # the sentence with the run's numbers in it
+    "The sentence with every field replaced by the run's number or text: prose that quotes a run without retyping it."
+    return text.format_map(_Keys(rep))

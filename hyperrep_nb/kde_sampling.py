@@ -497,7 +497,7 @@ def plot_latent(z_train:torch.Tensor, acc:torch.Tensor, samples:dict, ax=None):
         q = (zs - mu) @ V.T
         ax.scatter(q[:, 0], q[:, 1], marker=mk, s=18, label=name)
     ax.set(xlabel='PC 1', ylabel='PC 2', title='latent space')
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=10)
     return ax
 
 # %% ../nbs/04_kde_sampling.ipynb #5fea96ad
@@ -519,7 +519,7 @@ def plot_front(mem:dict,  # {population: `memorization` result, [P] per measure}
                axs=None):  # three axes
     "Accuracy against novelty (rel_nn, max IoU) with the noise front, and against diversity (iou_within), one point per model."
     import matplotlib.pyplot as plt
-    axs = axs if axs is not None else plt.subplots(1, 3, figsize=(18, 5))[1]
+    axs = axs if axs is not None else plt.subplots(1, 3, figsize=(15, 5.4))[1]
     labels = {'rel_nn': 'distance to the nearest training model / d_nn',
               'max_iou': 'max IoU of test errors with a training model',
               'iou_within': 'max IoU of test errors with another member (diversity: lower is better)'}
@@ -532,7 +532,9 @@ def plot_front(mem:dict,  # {population: `memorization` result, [P] per measure}
         if mean_acc is not None: ax.axhline(mean_acc * 100, color='grey', ls='--', lw=1, label='B_mean')
         ax.set(xlabel=lab, ylabel='epoch-0 test accuracy (%)')
         ax.grid(alpha=0.3)
-    axs[0].legend(fontsize=7, loc='lower left')
+    fig = axs[0].figure                                   # one legend for the three panels, below them, readable at page width
+    fig.legend(*axs[0].get_legend_handles_labels(), loc='lower center', ncol=6, fontsize=12, markerscale=2, frameon=False)
+    fig.subplots_adjust(bottom=0.32, wspace=0.25)
     return axs
 
 # %% ../nbs/04_kde_sampling.ipynb #b0e5d345

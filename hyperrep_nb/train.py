@@ -452,15 +452,15 @@ def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
             ax.hist(o.numpy(), bins=60, range=(lo, hi), alpha=0.5, density=True, label='original')
             ax.hist(h.numpy(), bins=60, range=(lo, hi), alpha=0.5, density=True, label='reconstructed')
             sig = f"  σ={sigma[l]:.3f}" if sigma is not None else ''
-            ax.set_title(f"{label}: {names[l]}  R²={r['r2'][l]:.2f}" + sig, fontsize=9)
-            if l == 0: ax.legend(fontsize=7)
+            ax.set_title(f"{label}: {names[l]}  R²={r['r2'][l]:.2f}" + sig, fontsize=12)
+            if l == 0: ax.legend(fontsize=12)
     ax = axs[-1, 0]
     x = torch.arange(5)
     for i, (label, r) in enumerate(reports.items()):
         ax.bar(x + 0.4 * i - 0.2, r['r2'].clamp(min=-0.5).numpy(), 0.4, label=label)
     ax.set(xticks=x.tolist(), xticklabels=names, title='per-layer R² (test split)')
     ax.axhline(0, color='k', lw=0.5)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=12)
     ax = axs[-1, 1]
     r0 = next(iter(reports.values()))
     accs = [r0['acc_orig'].numpy() * 100] + [r['acc_rec'].numpy() * 100 for r in reports.values()]
@@ -469,7 +469,7 @@ def plot_lwln(reports:dict, sigma=None, fname=None, mean_acc:float=None):
     ax.set(title='test accuracy (%)')
     if mean_acc is not None:
         ax.axhline(mean_acc * 100, color='gray', ls='--', lw=1, label='mean training model')
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=12)
     for ax in axs[-1, 2:]: ax.axis('off')
     fig.tight_layout()
     if fname: fig.savefig(fname, dpi=80)

@@ -31,6 +31,7 @@ details.src summary { cursor: pointer; color: #555; font-size: smaller; }
 p.pager { display: flex; justify-content: space-between; margin-top: 3rem; }
 main pre { background: #f6f8fa !important; padding: .5rem .8rem !important; border-radius: 4px; overflow-x: auto; font-size: 13px; }
 nav.side div.toc a { padding-left: 1.1rem; font-size: 12.5px; color: #444; }
+nav.side div.toc a.h3 { padding-left: 2rem; font-size: 12px; font-family: monospace; color: #555; }
 nav.side input#q { width: 100%; box-sizing: border-box; margin: .5rem 0; padding: .25rem .4rem; font-size: 13px; }
 nav.side div#hits a { font-size: 12.5px; color: #222; border-bottom: 1px solid #e5e5e5; }
 """
@@ -85,16 +86,41 @@ def defined_names(src):
         patched = [d for d in t.decorator_list if (getattr(d, 'id', None) or getattr(getattr(d, 'func', None), 'id', None)) == 'patch']
         if patched and t.args.args and (a := t.args.args[0].annotation) is not None: out.append(f'{ast.unparse(a)}.{t.name}')
         else: out.append(t.name)
+        if isinstance(t, ast.ClassDef):                               # its public methods, each with an entry of its own
+            out += [f'{t.name}.{m.name}' for m in t.body if isinstance(m, ast.FunctionDef) and not m.name.startswith('_')
+                    and not any(ast.unparse(d).endswith(('property', 'setter')) for d in m.decorator_list)]
     return out
+
+def private_names(src):
+    "Private names a code cell defines (functions, classes, assignments): shown as folded source, without an entry."
+    out = []
+    for t in ast.parse(re.sub(r'^\s*[%!].*$', '', src, flags=re.M)).body:
+        if isinstance(t, (ast.FunctionDef, ast.ClassDef)) and t.name.startswith('_'): out.append(t.name)
+        elif isinstance(t, ast.Assign): out += [n.id for n in t.targets if isinstance(n, ast.Name) and n.id.startswith('_')]
+    return out
+
+def _short_defaults(sig:str, most:int=40)->str:
+    "A signature with `NoneType` dropped and every call written as a default longer than `most` characters cut to `Name(...)`."
+    sig = re.sub(r':NoneType=None', '=None', sig)
+    out, i = [], 0
+    for m in re.finditer(r'=([A-Z]\w*)\(', sig):
+        if m.start() < i: continue
+        depth, j = 1, m.end()
+        while j < len(sig) and depth:
+            depth += {'(': 1, ')': -1}.get(sig[j], 0)
+            j += 1
+        if j - m.start() > most: out += [sig[i:m.start()], f'={m.group(1)}(...)']; i = j
+    return ''.join(out) + sig[i:]
 
 def api_doc(mod, name):
     "HTML of `show_doc` for `mod.name`, in a div.api whose id is the name."
     obj = mod
     for part in name.split('.'): obj = getattr(obj, part)
     if not callable(obj): return ''                                 # constants are read in the source below
-    md = show_doc(obj, name=name)._repr_markdown_()
+    md = _short_defaults(show_doc(obj, name=name)._repr_markdown_())
     md = re.sub(r'^\[source\]\(.*$', '', md, flags=re.M)       # quarto-only link syntax; the source is folded below instead
-    return f'<div class="api" id="{name}">\n{markdown2html_mistune(md)}\n</div>'
+    body = markdown2html_mistune(md).replace('<h3>', f'<h3 id="{name}">', 1)   # its anchor: links and search find it
+    return f'<div class="api">\n{body}\n</div>'
 
 def doc_notebook(path):
     "The notebook as a reader sees it: hidden cells gone, exported cells replaced by their docs and folded source."
@@ -105,12 +131,18 @@ def doc_notebook(path):
     cells = []
     for c in nb.cells:
         if c.cell_type == 'code' and (directive(c.source, 'default_exp') or directive(c.source, 'hide')): continue
+        if c.cell_type == 'code' and re.search(r'^#\|\s*echo:\s*false', c.source, re.M):   # its output alone, as prose
+            md = ''.join(''.join(o.get('data', {}).get('text/markdown', '')) for o in c.get('outputs', []))
+            if not md: c.metadata['transient'] = {'remove_source': True}
+            cells.append(nbformat.v4.new_markdown_cell(md) if md else c)
+            continue
         if c.cell_type == 'code' and directive(c.source, 'export') and mod is not None:
-            names = defined_names(c.source)
-            if not names: continue                                   # imports: nothing to document
+            names, private = defined_names(c.source), private_names(c.source)
+            if not names and not private: continue                   # imports: nothing to document
             code = re.sub(r'^#\|.*\n', '', c.source, flags=re.M)
             body = '\n'.join(api_doc(mod, n) for n in names)
-            body += f'\n<details class="src"><summary>source</summary><pre>{html.escape(code)}</pre></details>'
+            what = 'source' if names else f"source of {', '.join(private)} (internal)"
+            body += f'\n<details class="src"><summary>{html.escape(what)}</summary><pre>{html.escape(code)}</pre></details>'
             cells.append(nbformat.v4.new_markdown_cell(body))
             continue
         cells.append(c)
@@ -130,7 +162,8 @@ def nav(pages, here, toc=(), secs=None):
     def link(p, t):
         a = f'<a href="{p}"{" class=here" if p == here else ""}>{html.escape(t)}</a>'
         if p != here or not toc: return a
-        return a + '<div class="toc">' + ''.join(f'<a href="#{i}">{html.escape(h)}</a>' for i, h in toc) + '</div>'
+        return a + '<div class="toc">' + ''.join(f'<a class="h{lv}" href="#{i}">{html.escape(h)}</a>'
+                                                  for i, h, lv in toc) + '</div>'
     box = '<input id="q" type="search" placeholder="search the docs" oninput="hrSearch(this.value)"><div id="hits"></div>'
     items, last = [], None
     for p, t in pages:
@@ -198,7 +231,7 @@ def build(dest=ROOT/'_site'):
         page = render(nb, mj)
         body = page[page.find('<body'):]
         hs = headings(body)
-        toc = [(i, h) for level, i, h in hs if level == 2]            # the sidebar lists sections; search finds API entries too
+        toc = [(i, h, level) for level, i, h in hs]                     # sections (h2) and their entries (h3)
         index.append(dict(u=f, t=t, h=[(i, h) for _, i, h in hs], x=page_text(body)))
         page = page.replace('<title>Notebook</title>', f'<title>{html.escape(t)} - hyperrep_nb</title>')
         page = page.replace('</head>', f'<style>{CSS}</style><script src="search.js"></script><script>{SEARCH_JS}</script></head>', 1)
