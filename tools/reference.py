@@ -39,7 +39,7 @@ def reference(preset:str)->Path:
             (dest/f.relative_to(out)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(f, dest/f.relative_to(out))
     rec = dict(command=' '.join(cmd), commit=commit(), date=datetime.now(timezone.utc).strftime('%Y-%m-%d'),
-               host=host(), wall_s=round(wall, 1), threads=int(os.environ.get('OMP_NUM_THREADS', os.cpu_count())))
+               host=host(), wall=f'{int(wall // 60)} min {int(wall % 60)} s', wall_s=round(wall, 1), threads=int(os.environ.get('OMP_NUM_THREADS', os.cpu_count())))
     (dest/'run.json').write_text(json.dumps(rec, indent=1) + '\n')
     print(f"{preset}: {dest.relative_to(ROOT)} ({wall / 60:.1f} min, {rec['host']})")
     return dest
