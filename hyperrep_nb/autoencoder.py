@@ -41,7 +41,7 @@ PRESETS = {
                       epochs=500,
                       warmup=10, behaviour=0.),
     'tiny': AEConfig(d_model=32, n_heads=2, n_blocks=1, d_ff=64, d_latent=16, epochs=3, batch_size=16,
-                     warmup=10),
+                     warmup=1),
 }
 
 # %% ../nbs/02_autoencoder.ipynb #9cae222b

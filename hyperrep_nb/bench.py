@@ -106,15 +106,15 @@ def bench_engine(Ps=(10, 100, 1000, 5000), Bs=(10, 128), modes=('same', 'per_mod
                     r = bench_one(impl, P, B, mode, x, y, device=device, seconds=seconds)
                     res[impl, P, B, mode] = r
                     emit(json.dumps(r))
-    Pmax = 1000 if 1000 in Ps else max(Ps)   # the summary's P: the acceptance's 1000 when measured
+    Pmax = 1000 if 1000 in Ps else max(Ps)   # the summary's P: 1000 when measured, else the largest
     def speedup(B, mode):
         k = ('engine', Pmax, B, mode), ('loop', Pmax, B, mode)
         if not all(i in res for i in k): return None
         return round(res[k[0]]['model_images_per_s'] / res[k[1]]['model_images_per_s'], 2)
     top = res.get(('engine', Pmax, max(Bs), 'per_model')) or res.get(('engine', Pmax, max(Bs), 'same'))
-    summary = dict(summary=True, P=Pmax, device=str(device), speedup_b10_p1000=speedup(10, 'per_model'),
-                   speedup_b128_p1000=speedup(128, 'per_model'),
-                   speedup_b10_p1000_same=speedup(10, 'same'), speedup_b128_p1000_same=speedup(128, 'same'),
+    summary = dict(summary=True, P=Pmax, device=str(device), speedup_b10=speedup(10, 'per_model'),
+                   speedup_b128=speedup(128, 'per_model'),
+                   speedup_b10_same=speedup(10, 'same'), speedup_b128_same=speedup(128, 'same'),
                    peak_fraction=round(top['gflops'] / peak, 3) if top else None,
                    matmul_gflops=round(peak, 1))
     emit(json.dumps(summary))

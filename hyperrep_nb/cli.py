@@ -490,7 +490,8 @@ def run_judge(a):
     j = judge_population(pop['weights'], zoo, window=window, ref=ref, ae=ae, zeng=a.zeng, seed=a.seed, device=a.device)
     res = {k: v for k, v in j.items() if k != 'per_model'}
     if a.figure:
-        import matplotlib; matplotlib.use('Agg')
+        import matplotlib
+        matplotlib.use('Agg')
         import matplotlib.pyplot as plt
         axs = plot_front({Path(a.pop).stem: j['per_model']}, j['front'])
         buf = io.BytesIO()

@@ -55,8 +55,7 @@ def training_weights(ref:torch.Tensor,  # an autoencoder's alignment reference [
 
 # %% ../nbs/04_kde_sampling.ipynb #c8b9f232
 def training_anchors(ae:HyperAE, ref:torch.Tensor,  # the autoencoder, its reference [N] (None: unaligned)
-                     zoo:Zoo, window=(21,
-                                      25)):  # (training weights [M, N], their properties, anchors z [M, D])
+                     zoo:Zoo, window=(21, 25)):  # (training weights [M, N], their properties, anchors z [M, D])
     "The training split of `zoo` as the autoencoder saw it (aligned to `ref`), its properties and its anchors."
     w, props = training_weights(ref, zoo, window)
     return w, props, embed(ae, w)

@@ -35,7 +35,9 @@ def _cache_dir()->Path:
     if os.environ.get('HYPERREP_NB_CACHE'): return Path(os.environ['HYPERREP_NB_CACHE'])
     home = os.environ.get('HOME') or ''
     if not home or home == '/':
-        try: import pwd; home = pwd.getpwuid(os.getuid()).pw_dir
+        try:
+            import pwd
+            home = pwd.getpwuid(os.getuid()).pw_dir
         except (ImportError, KeyError): home = ''
     x = os.environ.get('XDG_CACHE_HOME')
     if x and os.path.isabs(x): return Path(x)/'hyperrep_nb'
@@ -64,7 +66,9 @@ def _verified_fd(so:Path, digest:Path)->int:
         with open(os.dup(fd), 'rb') as f: h = hashlib.sha256(f.read()).hexdigest()
         try: ok = digest.read_text().strip() == h and os.lstat(digest).st_uid == os.getuid()
         except OSError: ok = False
-    if not ok: os.close(fd); return None
+    if not ok:
+        os.close(fd)
+        return None
     return fd
 
 # %% ../nbs/00_direct_kernels.ipynb #46e8a90a

@@ -310,7 +310,7 @@ def _transfer(c:ReproConfig, src:str, tgt:str, out:Path, *, st:Stages, run:Run, 
 
 # %% ../nbs/05c_reproduction.ipynb #f2cc88ab
 def reproduce(out,  # the run's folder: every stage's files, report.md, report.json
-              preset:str|ReproConfig='cpu',  # 'cpu', 'tiny' or 'paper', or a whole `ReproConfig`
+              preset:str|ReproConfig='cpu',  # 'quick', 'cpu', 'paper' or 'tiny' (`REPRO_PRESETS`), or a whole `ReproConfig`
               *,
               device='cpu',  # 'cpu' or 'cuda'
               progress:bool=True,  # progress bars and a line per stage

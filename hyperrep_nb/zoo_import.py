@@ -141,7 +141,9 @@ def _trial_dirs(src:Path)->tuple:
     for t in found:
         r = t.resolve()
         if r in seen: repeats.append(t.name)
-        else: seen.add(r); trials.append(t)
+        else:
+            seen.add(r)
+            trials.append(t)
     return trials, repeats
 
 # %% ../nbs/06_import.ipynb #818ad681
@@ -261,7 +263,9 @@ def _drop_duplicates(W:torch.Tensor, keep:list)->tuple:
     for i, m in enumerate(keep):
         key = hash(W[i].numpy().tobytes())
         if key in seen and torch.equal(W[seen[key]], W[i]): dups.append(m)
-        else: seen[key] = i; idx.append(i)
+        else:
+            seen[key] = i
+            idx.append(i)
     return torch.tensor(idx, dtype=torch.long), dups
 
 # %% ../nbs/06_import.ipynb #4ed9b709

@@ -169,7 +169,7 @@ def test_force_starts_over_only_on_a_file_of_the_same_kind(tmp_path):
     ft.test_eq(r.returncode, 3); ft.test_eq((tmp_path/'note.pt').read_bytes(), b'mine')
 
 def test_force_keeps_the_old_file_until_the_new_one_is_done(tmp_path):
-    "--force over a finished zoo, killed midway: the old zoo is intact; the same command again resumes and says what it replaced (#21)."
+    "--force over a finished zoo, killed midway: the old zoo is intact; the same command again resumes and says what it replaced."
     z, side = tmp_path/'z.pt', tmp_path/'.z.pt.new'
     assert hyperrep('zoo', '--models', '3', '--epochs', '2', '--n-train', '300', '--quiet', '--out', z).returncode == 0
     before, exe = digest(z), Path(sys.executable).parent/'hyperrep'
@@ -194,7 +194,7 @@ def test_closed_stdout_is_not_an_error(d, tmp_path):
     assert (tmp_path/'z.pt').exists() and not (d/'neg.pt').exists()
 
 def test_reproduce_refuses_a_foreign_zoo(tmp_path):
-    "A zoo of other settings where `reproduce` keeps its own is refused in one line, not taken as done (#21: it was)."
+    "A zoo of other settings where `reproduce` keeps its own is refused in one line, not taken as done."
     z = hyperrep('zoo', '--models', '10', '--epochs', '4', '--seed0', '50', '--quiet', '--out', tmp_path/'R'/'digits'/'zoo.pt')
     assert z.returncode == 0, z.stderr
     before = digest(tmp_path/'R'/'digits'/'zoo.pt')
@@ -204,7 +204,7 @@ def test_reproduce_refuses_a_foreign_zoo(tmp_path):
     assert not (tmp_path/'R'/'report.json').exists()
 
 def test_one_lock_across_commands(d, tmp_path):
-    "sample into a folder that lwln is writing is refused (#21: both ran, and lwln.json described an autoencoder that was gone)."
+    "sample into a folder that lwln is writing is refused (both would run, and lwln.json would describe an autoencoder that is gone)."
     exe = Path(sys.executable).parent/'hyperrep'
     L = tmp_path/'L'
     p = subprocess.Popen([str(exe), 'lwln', '--zoo', str(d/'zoo.pt'), '--preset', 'tiny', '--window', '1', '3', '--epochs', '200', '--quiet',

@@ -68,7 +68,7 @@ def test_report_shape_and_resume_after_killed_stage(tmp_path):
     ft.test_eq(rep2['novelty'], rep['novelty'])
     ft.test_eq(json.loads((out/'timings_partial.json').read_text()), {})              # every interrupted attempt was folded in
     assert set(rep2['timings_s']) == set(rep['timings_s']), set(rep2['timings_s']) ^ set(rep['timings_s'])
-    # a damaged file inside the finished folder is named in one line, never a traceback (#21)
+    # a damaged file inside the finished folder is named in one line, never a traceback
     import pickle, os as _os
     nov = (out/'digits'/'novelty.json').read_text()
     (out/'digits'/'novelty.json').write_text(nov[:len(nov) // 2])

@@ -48,4 +48,4 @@ def test_bench_prints_summary():
     assert r.returncode == 0, r.stderr
     lines = [json.loads(l) for l in r.stdout.splitlines()]
     ft.test_eq(len(lines), 1 + 2*2*2 + 1)
-    assert lines[-1]['summary'] and lines[-1]['speedup_b10_p1000'] > 0
+    assert lines[-1]['summary'] and lines[-1]['speedup_b10'] > 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The CUDA paths in a few minutes, one JSON line per figure (#22): the engine against the nn.Module + Adam reference
+# The CUDA paths in a few minutes, one JSON line per figure: the engine against the nn.Module + Adam reference
 # on the GPU, bench engine at P = 1000 and 10000, a tiny reproduce with --device cuda, and a 2-GPU torchrun zoo where
-# two GPUs exist. Without a GPU it prints {"cuda": false} and exits 0. Run it on the lent machine after tools/setup.sh:
+# two GPUs exist. Without a GPU it prints {"cuda": false} and exits 0. Run it on a machine with a GPU after tools/setup.sh:
 #   bash tools/setup.sh && bash tools/gpu_check.sh | tee gpu_check.jsonl
 set -uo pipefail
 cd "$(dirname "$0")/.."

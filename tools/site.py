@@ -97,7 +97,7 @@ def private_names(src):
     for t in ast.parse(re.sub(r'^\s*[%!].*$', '', src, flags=re.M)).body:
         if isinstance(t, (ast.FunctionDef, ast.ClassDef)) and t.name.startswith('_'): out.append(t.name)
         elif isinstance(t, ast.Assign): out += [n.id for n in t.targets if isinstance(n, ast.Name) and n.id.startswith('_')]
-    return out
+    return [n for n in out if not n.endswith('_')]                      # not `__doc__` or nbdev's `_all_`
 
 def _short_defaults(sig:str, most:int=40)->str:
     "A signature with `NoneType` dropped and every call written as a default longer than `most` characters cut to `Name(...)`."
@@ -215,7 +215,8 @@ def build(dest=ROOT/'_site'):
     dest = Path(dest)
     if dest.exists(): shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    if (NBS/'images').exists(): shutil.copytree(NBS/'images', dest/'images')
+    for d in ('images', 'runs'):                                        # figures, and the reference runs' reports
+        if (NBS/d).exists(): shutil.copytree(NBS/d, dest/d)
     if (mj := mathjax_dir()):                                          # the formulas render offline, in the fonts MathJax asks for
         skip = ('unpacked', 'test', 'SVG', 'NativeMML', 'Asana-Math', 'Gyre-Pagella', 'Gyre-Termes', 'Latin-Modern', 'Neo-Euler', 'STIX')
         shutil.copytree(mj, dest/'mathjax', ignore=shutil.ignore_patterns(*skip))
