@@ -2,7 +2,7 @@
 one JSON line (the attempts table of 03_lwln / experiments.md).
 Usage: python tools/experiments/ae_fidelity.py ZOO OUT.pt key=value ...
 keys: any AEConfig field (epochs=60, behaviour=0.0, dropout=0.0, ...), permute=0/1, erase=P, lwln=0/1, target=input|view,
-keep=best|last"""
+keep=best|last, align=0/1 (weight matching before training), window=K (the last K epochs' checkpoints per model)"""
 import sys, time, json, torch
 from pathlib import Path
 from hyperrep_nb.zoo import Zoo
@@ -18,11 +18,13 @@ zf, out, *kv = sys.argv[1:]
 kv = dict(a.split('=') for a in kv)
 aug = Augment(permute=bool(int(kv.pop('permute', 1))), erase_p=float(kv.pop('erase', 0.5)))
 lw, target, keep = bool(int(kv.pop('lwln', 1))), kv.pop('target', 'input'), kv.pop('keep', 'best')
+align, K = bool(int(kv.pop('align', 1))), int(kv.pop('window', 5))
 types = {f: type(getattr(AEConfig(), f)) for f in AEConfig.__dataclass_fields__}
 cfg = ae_config('cpu', **{k: types[k](v) for k, v in kv.items()})
 zoo = Zoo.load(zf)
-window = (zoo.epochs - 4, zoo.epochs)
-data = align_data(zoo_dataset(zoo, epochs=window))
+window = (zoo.epochs - K + 1, zoo.epochs)
+data = zoo_dataset(zoo, epochs=window)
+data = align_data(data) if align else data
 t = time.time()
 ae, info = train_ae(data, cfg, lwln=lw, out=out, seed=0, progress=False, augment=aug, target=target, keep=keep,
                     source=dict(zoo=str(Path(zf).resolve()), window=list(window)))
@@ -40,7 +42,8 @@ w_tr_all = data.w['train']
 rec_tr = reconstruct(ae, w_tr_all)
 last = torch.arange(len(w_tr_all))[data.props['train']['epoch'] == window[1]][:40]   # 40 training models at the last epoch
 m_dec = memorization(rec_tr[last], ys)
-res = dict(settings=dict(**{k: v for k, v in kv.items()}, permute=aug.permute, erase=aug.erase_p, lwln=lw, target=target, keep=keep),
+res = dict(settings=dict(**{k: v for k, v in kv.items()}, permute=aug.permute, erase=aug.erase_p, lwln=lw, target=target, keep=keep,
+                         align=align, window=K),
            seconds=round(secs), r2=[round(v, 3) for v in layer_r2(rec, held).tolist()],
            rec_acc=round(1 - ef.mean().item(), 4), orig_acc=round(1 - hf.mean().item(), 4),
            iou_self=round(iou_self.median().item(), 3), iou_nearest_train=round(m_held['max_iou'].median().item(), 3),
