@@ -282,7 +282,7 @@ class _ZooJob:
     n_train:int = None          # train on the first n_train images (None: all)
     restart:bool = False        # start over instead of resuming
     progress:bool = True        # a progress bar
-    pop_kw:tuple = ()           # `Population` options as (name, value) pairs, e.g. (('chunk_images', 64),)
+    pop_kw:tuple = ()           # more `Population` options as (name, value) pairs, e.g. (('chunk_images', 64),)
 
 # %% ../nbs/00_zoo.ipynb #d32e4f47
 def _train_split(job:_ZooJob)->tuple:  # (images [n, C, 28, 28], labels [n])
@@ -294,13 +294,14 @@ def _start_zoo(job:_ZooJob, config:dict, seeds:torch.Tensor, init:torch.Tensor, 
     "The population of a fresh zoo (from `init` [P, N] or its seeds' initial weights, measured at epoch 0) or of the saved zoo `d`."
     r, kw = job.recipe, dict(job.pop_kw)
     if d is not None:
-        pop = Population(d['weights'][:, -1], r.act, lr=r.lr, wd=r.wd, device=job.run.device, **kw)
+        pop = Population(d['weights'][:, -1], r.act, lr=r.lr, wd=r.wd, device=job.run.device, workers=job.run.threads,
+                         **kw)
         if d['adam']:
             pop.m, pop.v, pop.t = d['adam']['m'].to(pop.device), d['adam']['v'].to(pop.device), d['adam']['t']
         pop.diverged = d['diverged'].to(pop.device)
         return pop, d
     w0 = init if init is not None else torch.stack([init_params(int(s), r.init, job.run.channels) for s in seeds])  # [P, N]
-    pop = Population(w0, r.act, lr=r.lr, wd=r.wd, device=job.run.device, **kw)
+    pop = Population(w0, r.act, lr=r.lr, wd=r.wd, device=job.run.device, workers=job.run.threads, **kw)
     metrics = dict(zip(METRICS, [*pop.evaluate(*_train_split(job)), *pop.evaluate(*job.data.val),
                                  *pop.evaluate(*job.data.test)]))
     return pop, dict(format=ZOO_FORMAT, version=ZOO_VERSION, recipe=asdict(r), config=config, seeds=seeds,
@@ -455,8 +456,8 @@ def make_zoo(recipe:str|Recipe,  # a recipe name (see `RECIPES`) or a `Recipe`
     if n_val is not None: data = replace(data, val=tuple(t[:n_val] for t in data.val))
     seeds = torch.arange(seed0, seed0 + n_models) if seeds is None else torch.tensor(seeds)
     rank, world = dist_init(device)
-    job = _ZooJob(r, data, Run.on(rank_device(device), channels=r.channels), n_train, restart, progress and rank == 0,
-                  tuple(kw.items()))
+    run = Run.on(rank_device(device), channels=r.channels, threads=kw.pop('workers', None))
+    job = _ZooJob(r, data, run, n_train, restart, progress and rank == 0, tuple(kw.items()))
     train = lambda s, w0, f, conf: _train(job, conf, s, w0, f)
     if world == 1:
         zoo = Zoo.from_dict(train(seeds, init, out, config))
