@@ -97,7 +97,6 @@ class _Fit:
     c:AEConfig                  # architecture and training
     data:WeightData             # the splits [M, N]
     sigma:torch.Tensor          # LWLN's per-layer scales (kept in the file)
-    loss_sigma:torch.Tensor     # the scales the loss uses (None: plain MSE)
     augment:Augment             # the augmentations of each view
     target:str                  # 'input' or 'view'
     images:torch.Tensor         # training images for the behavioural term [n, C, 28, 28] (or None)
@@ -109,6 +108,10 @@ class _Fit:
     run:Run = Run()             # device, input channels, seed
     rank:int = 0                # this process (torchrun)
     world:int = 1               # processes
+
+    @property
+    def loss_sigma(self)->torch.Tensor:  # the scales the loss uses (None: the plain MSE)
+        return self.sigma if self.settings['lwln'] else None
 
 # %% ../nbs/03a_train.ipynb #bf91a122
 @dataclass
@@ -277,7 +280,7 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
     sigma, settings = layer_sigmas(data.w['train']), _run_record(data, c, lwln, seed, target, augment, keep)
     final = out                                                            # a start-over saves beside it
     out, st = resume_or_stage(final, restart, lambda p, rs: _saved_run(p, settings, rs), drop=rank == 0)
-    f = _Fit(c, data, sigma, sigma if lwln else None, augment, target, images, (x_val, t_val), keep, settings, out,
+    f = _Fit(c, data, sigma, augment, target, images, (x_val, t_val), keep, settings, out,
              source, run, rank, world)
     s = _start(f, st)
     end = c.epochs if stop_after is None else min(c.epochs, stop_after)

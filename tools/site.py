@@ -75,10 +75,14 @@ def directive(src, name):
     "Whether a cell's source carries the nbdev directive `#| name`."
     return re.search(rf'^#\|\s*{name}\b', src, re.M) is not None
 
+def _cell_body(src)->list:
+    "A code cell's top-level statements, its IPython magics and shell lines left out."
+    return ast.parse(re.sub(r'^\s*[%!].*$', '', src, flags=re.M)).body
+
 def defined_names(src):
     "Public names a code cell defines: functions, classes, `@patch`ed methods (as `Class.method`) and assigned names."
     out = []
-    for t in ast.parse(re.sub(r'^\s*[%!].*$', '', src, flags=re.M)).body:
+    for t in _cell_body(src):
         if isinstance(t, ast.Assign):
             out += [n.id for n in t.targets if isinstance(n, ast.Name) and not n.id.startswith('_')]
             continue
@@ -94,7 +98,7 @@ def defined_names(src):
 def private_names(src):
     "Private names a code cell defines (functions, classes, assignments): shown as folded source, without an entry."
     out = []
-    for t in ast.parse(re.sub(r'^\s*[%!].*$', '', src, flags=re.M)).body:
+    for t in _cell_body(src):
         if isinstance(t, (ast.FunctionDef, ast.ClassDef)) and t.name.startswith('_'): out.append(t.name)
         elif isinstance(t, ast.Assign): out += [n.id for n in t.targets if isinstance(n, ast.Name) and n.id.startswith('_')]
     return [n for n in out if not n.endswith('_')]                      # not `__doc__` or nbdev's `_all_`
@@ -109,11 +113,13 @@ def _short_defaults(sig:str, most:int=40)->str:
         while j < len(sig) and depth:
             depth += {'(': 1, ')': -1}.get(sig[j], 0)
             j += 1
-        if j - m.start() > most: out += [sig[i:m.start()], f'={m.group(1)}(...)']; i = j
+        if j - m.start() > most:
+            out += [sig[i:m.start()], f'={m.group(1)}(...)']
+            i = j
     return ''.join(out) + sig[i:]
 
 def api_doc(mod, name):
-    "HTML of `show_doc` for `mod.name`, in a div.api whose id is the name."
+    "HTML of `show_doc` for `mod.name`, in a div.api whose heading carries the name as its id."
     obj = mod
     for part in name.split('.'): obj = getattr(obj, part)
     if not callable(obj): return ''                                 # constants are read in the source below
