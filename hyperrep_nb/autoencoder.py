@@ -21,6 +21,8 @@ class AEConfig:
     n_blocks: int = 2        # per side
     d_ff: int = 256
     d_latent: int = 128
+    # > 0: a latent of d_token numbers per neuron token ([B, T * d_token]) instead of the compression token's d_latent
+    d_token: int = 0
     dropout: float = 0.1
     d_proj: int = 50         # contrastive projection output
     temperature: float = 0.1
@@ -63,8 +65,9 @@ def ae_config(preset:str='cpu',  # 'cpu', 'paper' or 'tiny'
         v = getattr(c, k)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
             raise ValueError(f"{k} must be a number in [{lo:g}, {hi:g}], not {v!r}")
-    if isinstance(c.warmup, bool) or not isinstance(c.warmup, int) or c.warmup < 0:
-        raise ValueError(f"warmup must be a whole number >= 0, not {c.warmup!r}")
+    for k in ('warmup', 'd_token'):
+        v = getattr(c, k)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0: raise ValueError(f"{k} must be a whole number >= 0, not {v!r}")
     return c
 
 # %% ../nbs/02_autoencoder.ipynb #5e0f3b1e
@@ -103,7 +106,7 @@ class Block(nn.Module):
 
 # %% ../nbs/02_autoencoder.ipynb #61d8f649
 class HyperAE(nn.Module):
-    "Transformer autoencoder of zoo-CNN weights: flat vectors [B, N] <-> latent z [B, D_lat]."
+    "Transformer autoencoder of zoo-CNN weights: flat vectors [B, N] <-> latent z [B, D] (D = d_latent, or T * d_token with a latent per token)."
     def __init__(self,
                  c:AEConfig=AEConfig(),  # architecture (see `ae_config`)
                  channels:int=1,  # input channels of the zoo CNN whose weights it encodes
@@ -119,25 +122,29 @@ class HyperAE(nn.Module):
         self.pos_enc = nn.Parameter(torch.randn(1, self.T + 1, c.d_model) * 0.02)
         self.enc = nn.Sequential(*[Block(c) for _ in range(c.n_blocks)])
         self.ln_enc = nn.LayerNorm(c.d_model)
-        self.to_z = nn.Linear(c.d_model, c.d_latent)
-        self.from_z = nn.Linear(c.d_latent, self.T * c.d_model)
+        self.D = self.T * c.d_token if c.d_token else c.d_latent                  # latent numbers per model
+        self.to_z = nn.Linear(c.d_model, c.d_token or c.d_latent)
+        self.from_z = nn.Linear(c.d_token, c.d_model) if c.d_token else nn.Linear(c.d_latent, self.T * c.d_model)
         self.pos_dec = nn.Parameter(torch.randn(1, self.T, c.d_model) * 0.02)
         self.dec = nn.Sequential(*[Block(c) for _ in range(c.n_blocks)])
         self.ln_dec = nn.LayerNorm(c.d_model)
         self.unembed = nn.ModuleList([nn.Linear(c.d_model, s) for _, _, s in self.spans])
-        self.head = nn.Sequential(nn.Linear(c.d_latent, c.d_latent), nn.BatchNorm1d(c.d_latent), nn.ReLU(),
+        self.head = nn.Sequential(nn.Linear(self.D, c.d_latent), nn.BatchNorm1d(c.d_latent), nn.ReLU(),
                                   nn.Linear(c.d_latent, c.d_proj))
 
     def encode(self, w:torch.Tensor)->torch.Tensor:
-        "Flat vectors [B, N] -> latents z [B, D_lat] in (-1, 1)."
+        "Flat vectors [B, N] -> latents z [B, D] in (-1, 1)."
         tok = tokenize(w)                                                                        # [B, T, D]
         x = torch.cat([e(tok[:, a:b, :s]) for e, (a, b, s) in zip(self.embed, self.spans)], 1)   # [B, T, d]
         x = torch.cat([self.comp.expand(len(x), -1, -1), x], 1) + self.pos_enc                   # [B, T+1, d]
-        return torch.tanh(self.to_z(self.ln_enc(self.enc(x))[:, 0]))                             # [B, D_lat]
+        h = self.ln_enc(self.enc(x))                                                             # [B, T+1, d]
+        if self.c.d_token: return torch.tanh(self.to_z(h[:, 1:])).flatten(1)                     # [B, T * d_token]
+        return torch.tanh(self.to_z(h[:, 0]))                                                    # [B, d_latent]
 
     def decode(self, z:torch.Tensor)->torch.Tensor:
-        "Latents z [B, D_lat] -> flat vectors [B, N]."
-        x = self.from_z(z).view(len(z), self.T, -1) + self.pos_dec                               # [B, T, d]
+        "Latents z [B, D] -> flat vectors [B, N]."
+        x = self.from_z(z.view(len(z), self.T, -1) if self.c.d_token else z).view(len(z), self.T, -1)   # [B, T, d]
+        x = x + self.pos_dec
         x = self.ln_dec(self.dec(x))
         D = token_layout(self.channels).D
         tok = torch.cat([F.pad(u(x[:, a:b]), (0, D - s)) for u, (a, b, s) in zip(self.unembed, self.spans)],
@@ -145,7 +152,7 @@ class HyperAE(nn.Module):
         return detokenize(tok, self.channels)
 
     def forward(self, w:torch.Tensor):
-        "Reconstruction [B, N], latent [B, D_lat] and contrastive projection [B, d_proj] of w [B, N]."
+        "Reconstruction [B, N], latent [B, D] and contrastive projection [B, d_proj] of w [B, N]."
         z = self.encode(w)
         return self.decode(z), z, self.head(z)
 

@@ -107,8 +107,8 @@ POP_KEY = {  # population: (what it is, where it comes from)
     'B_mean': ("copies of the mean of the neuron-aligned training models", 'ours'),
     'S_CKDE30': ("a KDE over whole anchor vectors with a covariance-shaped kernel (keeps the latent correlations), "
                  "top 30%", 'ours'),
-    'S_FIT': ("S_CKDE30's sampler at a narrow kernel over an autoencoder fitted to its anchors (kept at its last "
-              "epoch, no augmentation)", 'ours'),
+    'S_FIT': ("S_CKDE30's sampler over an autoencoder fitted to its anchors with a latent per neuron token (kept at "
+              "its last epoch, no augmentation)", 'ours'),
     'S_SEL': ("S_CKDE30 draws, keeping the best 1 of k on training images (it reads data)", 'ours, after SANE'),
     'S_GMM30': ("a Gaussian mixture (full covariances) over the top-30% anchors, sampled at its full spread", 'ours'),
     'S_DIV': ("S_SEL, keeping no two models that share more than half of their errors on training images (it reads "
@@ -351,11 +351,15 @@ def represents_unseen(lw:dict,  # lwln.json: the two autoencoders' held-out fide
                       fit:dict=None,  # fit.json: S_FIT's autoencoder's (None: not trained)
                       min_ratio:float=0.95,  # the share of the originals' accuracy a reconstruction must keep
                      )->tuple:  # (finding, verdict, evidence)
-    "Finding (8): the best autoencoder's reconstructions of held-out models keep their own function (median iou_own > iou_other) at >= 95% of the originals' accuracy, and beat the linear code of equal size on both."
-    aes = {k: lw[k] for k in ('LWLN', 'no LWLN')} | ({"S_FIT's": fit['test']} if fit else {})
-    name, a = max(aes.items(), key=lambda kv: kv[1]['acc_rec_mean'])
-    lin = lw.get('linear') or {}
-    eq = min(lin.items(), key=lambda kv: kv[1]['k'], default=(None, None))
+    "Finding (8): the best autoencoder's reconstructions of held-out models keep their own function (median iou_own > iou_other) at >= 95% of the originals' accuracy, and beat the linear code of its size (the largest measured with at most as many numbers as its latent) on both."
+    d_lat = (lw.get('config') or {}).get('d_latent')
+    aes = ({k: {'latent': d_lat} | lw[k] for k in ('LWLN', 'no LWLN')}
+           | ({"S_FIT's": {'latent': fit.get('latent')} | fit['test']} if fit else {}))
+    # best: meets more of the two own-function lines, then keeps more of its own errors
+    met = lambda a: (a['iou_own'] > a['iou_other']) + (a['ratio'] >= min_ratio)
+    name, a = max(aes.items(), key=lambda kv: (met(kv[1]), kv[1]['iou_own']))
+    lin = sorted((lw.get('linear') or {}).items(), key=lambda kv: kv[1]['k'])
+    eq = ([kv for kv in lin if a['latent'] is None or kv[1]['k'] <= a['latent']] or lin or [(None, None)])[-1]
     parts = ['yes' if a['iou_own'] > a['iou_other'] else 'no', 'yes' if a['ratio'] >= min_ratio else 'no',
              'unclear' if eq[1] is None else 'yes' if a['ratio'] > eq[1]['ratio'] and a['iou_own'] > eq[1]['iou_own']
              else 'no']
@@ -414,8 +418,12 @@ def _md_fidelity(rep:dict)->list:
          '| autoencoder | reconstructed acc | original acc | ratio | R^2 conv1 conv2 conv3 fc1 fc2 | '
          'iou_own | iou_other | agree | own > other |',
          '|---|---|---|---|---|---|---|---|---|']
-    rows = ({k: lw[k] for k in ('LWLN', 'no LWLN')}
-            | ({"S_FIT's (fitted, last epoch)": rep['fit']['test']} if 'fit' in rep else {})
+    size = lambda n: f" ({n} numbers)" if n else ''
+    fit = rep.get('fit') or {}
+    tok = (fit.get('config') or {}).get('d_token')
+    rows = ({k + size(lw[k].get('latent')): lw[k] for k in ('LWLN', 'no LWLN')}
+            | ({f"S_FIT's ({fit.get('latent') or '?'} numbers{f', {tok} per token' if tok else ''}; last epoch)":
+                fit['test']} if fit else {})
             | {f"linear code ({k}, {v['k']} numbers)": v for k, v in rep.get('linear', {}).items()})
     for k, r in rows.items():
         fid = ' | '.join(f"{r[m]:.2f}" if m in r else '-' for m in ('iou_own', 'iou_other', 'agree', 'own_wins'))

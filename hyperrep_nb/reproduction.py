@@ -50,8 +50,9 @@ class ReproConfig:
     gmm_components: int = 8          # S_GMM30's mixture components
     fit_epochs: int = 40             # S_FIT's autoencoder: epochs, kept at the last (0: no S_FIT)
     fit_batch: int = 16              # its batch size
+    fit_token: int = 32              # its latent numbers per neuron token (0: one compression token)
     # S_FIT's kernel scale (S_CKDE30's sampler around that autoencoder's anchors)
-    fit_h: float = 0.05
+    fit_h: float = 0.3
     pca_k: int = 64                  # B_pca's principal components
     noise_sigma: float = 0.1         # the B_noise population that is fine-tuned (the front uses a grid)
     finetune_epochs: int = 25
@@ -74,7 +75,7 @@ REPRO_PRESETS = {
                          transfer=(('svhn', 'mnist'), ('mnist', 'svhn'), ('stl10', 'cifar10')),
                          transfer_models=100, transfer_epochs=50, transfer_n_train=None),
     'quick': ReproConfig(zoo_models=60, zoo_epochs=10, window=(6, 10), ae_epochs=15, ae_probe=16,
-                         n_samples=20, finetune_epochs=2, short_epochs=None, epochs=(0, 1, 2), fit_epochs=20,
+                         n_samples=20, finetune_epochs=2, short_epochs=None, epochs=(0, 1, 2), fit_epochs=60,
                          transfer=()),
     'tiny': ReproConfig(zoo_models=12, zoo_epochs=4, window=(2, 4), ae='tiny', ae_epochs=2, n_samples=6,
                         finetune_epochs=2, short_epochs=1, fit_epochs=2,
@@ -210,7 +211,7 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, run:Run):
 def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, d:Path, run:Run, progress:bool):
     "S_FIT's autoencoder, fitted to its anchors and kept at its last epoch, into d/ae_fit.pt; what it reconstructs into d/fit.json."
     data = align_data(zoo_dataset(zoo, epochs=c.window))
-    cfg = _ae_cfg(c, epochs=c.fit_epochs, batch_size=c.fit_batch, dropout=0.0)
+    cfg = _ae_cfg(c, epochs=c.fit_epochs, batch_size=c.fit_batch, dropout=0.0, d_token=c.fit_token)
     t = time.time()
     ae, info = train_ae(data, cfg, out=d/'ae_fit.pt', seed=c.seed, device=run.device, progress=progress,
                         keep='last',
@@ -222,7 +223,7 @@ def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, d:Path, run:Run, progress:boo
     fit = {s: fidelity_summary(x) for s, x in r.items()}
     del fit['train']['iou_other']                  # a training model is its own most similar training model
     if dist_env()[0] == 0:
-        atomic_json(fit | dict(seconds=round(time.time() - t, 1), config=asdict(cfg)), d/'fit.json')
+        atomic_json(fit | dict(seconds=round(time.time() - t, 1), config=asdict(cfg), latent=ae.D), d/'fit.json')
 
 # %% ../nbs/05c_reproduction.ipynb #8df11657
 def _baselines(c:ReproConfig, w_tr:torch.Tensor, w_top:torch.Tensor)->dict:

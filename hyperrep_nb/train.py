@@ -508,13 +508,13 @@ def lwln_experiment(zoo:Zoo, config:AEConfig, out_dir=None, *, epochs=(21, 25), 
                             else None, seed=seed, device=device,
                             progress=progress, target=target, source=source, restart=restart)
         r = reports[label] = reconstruction_report(ae, data, zoo.recipe, images, device=device)
-        summary[label] = dict(seconds=round(time.time() - t, 1), best_val=info['best_val'],
+        summary[label] = dict(seconds=round(time.time() - t, 1), best_val=info['best_val'], latent=ae.D,
                               **fidelity_summary(r))
     summary['sigma'] = layer_sigmas(data.w['train']).tolist()
     # the linear code to beat: PCA with as many numbers as the autoencoder's latent, and with as many as the split allows
     summary['linear'] = {f"PCA-{r['k']}": fidelity_summary(r) | dict(k=r['k']) for r in
                          (linear_code_report(data, k, zoo.recipe, images, device=device)
-                          for k in sorted({min(config.d_latent, len(data.w['train']) - 1), len(data.w['train']) - 1}))}
+                          for k in sorted({min(ae.D, len(data.w['train']) - 1), len(data.w['train']) - 1}))}
     # under torchrun, rank 0 writes
     if out_dir and dist_env()[0] == 0:
         plot_lwln(reports, summary['sigma'], out_dir/'lwln.png', mean_acc)
