@@ -293,7 +293,7 @@ def report(c,  # the run's `ReproConfig`
     if fit is not None: rep['fit'] = fit
     mem, ens = saved['per_model'], saved['ens10_hits']
     rows = [*findings(c, lw, curves, tab=tab, tests=tests, ttab=ttab, tcurves=transfer), beyond_front(mem, nov),
-            as_diverse(mem, ens, nov['populations']), represents_unseen(lw, rep.get('fit'))]
+            as_diverse(mem, ens, nov['populations'], front=nov['front']), represents_unseen(lw, rep.get('fit'))]
     rep['findings'] = [dict(finding=f, verdict=v, evidence=e) for f, v, e in rows]
     _figures(c, out, curves, transfer, mem, nov)
     return rep
@@ -325,6 +325,7 @@ def as_diverse(mem:dict,  # per-model measures {population: {acc, iou_within, ..
                ens:dict,  # ens10 hits {population: [n_test]} (1: the ensemble is right)
                nov:dict,  # novelty.json's populations (which read data)
                margins=(0.1, 0.5, 0.02),  # tolerances: iou_within, rel_within, ens10
+               front:list=None,  # the noise front (`noise_front`): the evidence says where the sampler sits against it
               )->tuple:  # (finding, verdict, evidence)
     "Finding (7): the data-free sampler with the best ens10 is as diverse as new seeds and its ens10 within 2 points of theirs."
     free = [p for p in mem if p.startswith('S_') and not nov[p]['reads_data'] and p in ens]
@@ -342,6 +343,11 @@ def as_diverse(mem:dict,  # per-model measures {population: {acc, iou_within, ..
           f"-{margins[1]}: {parts[1]}); ens10 {ens[best].mean():.1%} vs {ens[h].mean():.1%} (at least "
           f"-{margins[2]:.0%}, paired over test "
           f"images: {parts[2]}); mean epoch-0 accuracy {b['acc'].mean():.1%}")
+    if front:   # beyond the front: farther (rel_nn) and sharing fewer errors (max_iou) than noise at that accuracy
+        a, q = b['acc'].mean().item(), lambda k: b[k].quantile(.5).item()     # medians as finding (6) takes them
+        ev += (f"; against the noise front at that accuracy: median rel_nn {q('rel_nn'):.2f} vs "
+               f"{front_at(front, a, 'rel_nn'):.2f}, median max_iou {q('max_iou'):.2f} vs "
+               f"{front_at(front, a, 'max_iou'):.2f}")
     return ("(7) the best data-free sampler is as diverse as new seeds (iou_within, rel_within) and its "
             "ens10 is within 2 points of theirs",
             _verdict(parts), ev)
