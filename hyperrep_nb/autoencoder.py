@@ -42,12 +42,14 @@ PRESETS = {
     'paper': AEConfig(d_model=800, n_heads=4, n_blocks=2, d_ff=900, d_latent=700, lr=1e-4, batch_size=500,
                       epochs=500,
                       warmup=10, behaviour=0.),
+    # a latent per neuron token, trained to fit (no dropout, small batches): held-out models decode into themselves
+    'token': AEConfig(d_token=32, dropout=0., batch_size=16, epochs=40),
     'tiny': AEConfig(d_model=32, n_heads=2, n_blocks=1, d_ff=64, d_latent=16, epochs=3, batch_size=16,
                      warmup=1),
 }
 
 # %% ../nbs/02_autoencoder.ipynb #9cae222b
-def ae_config(preset:str='cpu',  # 'cpu', 'paper' or 'tiny'
+def ae_config(preset:str='cpu',  # 'cpu', 'paper', 'token' or 'tiny'
               **overrides,  # AEConfig fields to change, e.g. epochs=5
              )->AEConfig:
     "A preset's `AEConfig`, with named fields overridden."
