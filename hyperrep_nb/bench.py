@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['forward_macs', 'train_flops', 'matmul_gflops', 'bench_one', 'bench_engine', 'plot_engine', 'zoo_rate',
-           'bench_scaling', 'bench_compile', 'main']
+           'bench_scaling', 'bench_compile', 'bench_autoencoder', 'main']
 
 # %% ../nbs/08_bench.ipynb #001f1c5d
 import argparse, json, math, os, platform, time
@@ -14,6 +14,7 @@ from . import engine
 from .engine import LAYERS, Population, init_params, reference_models, reference_step, layer_shapes
 from .infra import dist_env
 from .data import load_dataset
+from .autoencoder import HyperAE, ae_config
 
 # %% ../nbs/08_bench.ipynb #c8398822
 def forward_macs(channels:int=1):
@@ -204,13 +205,46 @@ def bench_compile(Ps=(100, 1000),  # population sizes
         emit(json.dumps(rows[-1]))
     return rows
 
+# %% ../nbs/08_bench.ipynb #df5a21d4
+def bench_autoencoder(presets=('cpu', 'token'),  # `ae_config` presets
+                      B:int=16,  # checkpoints per batch
+                      steps:int=20,  # timed steps per measurement (after 3 untimed ones, which compile)
+                      modes=('eager', 'compile', 'bf16'),  # how the step runs
+                      emit=print,  # called with each JSON line
+                     )->list:  # one dict per preset and mode: steps/s, ratio to eager, warm-up seconds
+    "Training steps per second of an autoencoder preset, eager, compiled and under bf16 autocast."
+    w = torch.stack([init_params(s) for s in range(2 * B)])                 # [2B, N]: two views' worth
+    rows = []
+    for preset in presets:
+        base = None
+        for mode in modes:
+            torch.manual_seed(0)
+            ae = HyperAE(ae_config(preset)).train()
+            opt = torch.optim.AdamW(ae.parameters(), lr=1e-3)
+            net = torch.compile(ae, dynamic=False) if mode == 'compile' else ae
+            def step():
+                with torch.autocast('cpu', dtype=torch.bfloat16, enabled=mode == 'bf16'):
+                    loss = ((net(w)[0].float() - w) ** 2).mean()
+                opt.zero_grad(); loss.backward(); opt.step()
+            t0 = time.perf_counter()
+            for _ in range(3): step()
+            t1 = time.perf_counter()
+            for _ in range(steps): step()
+            rate = steps / (time.perf_counter() - t1)
+            base = base or rate
+            rows.append(dict(autoencoder=preset, mode=mode, B=B, threads=torch.get_num_threads(),
+                             steps_s=round(rate, 2), ratio=round(rate / base, 3), warm_s=round(t1 - t0, 1)))
+            emit(json.dumps(rows[-1]))
+    return rows
+
 # %% ../nbs/08_bench.ipynb #7b7f5938
 def main(argv=None):
-    "python -m hyperrep_nb.bench engine|scaling|compile [--quick] [--device cuda] [--P ...]"
+    "python -m hyperrep_nb.bench engine|scaling|compile|autoencoder [--quick] [--device cuda] [--P ...]"
     p = argparse.ArgumentParser(prog='python -m hyperrep_nb.bench', description='Benchmarks of hyperrep_nb')
-    p.add_argument('what', choices=['engine', 'scaling', 'compile', 'zoo-worker'],
+    p.add_argument('what', choices=['engine', 'scaling', 'compile', 'autoencoder', 'zoo-worker'],
                    help='engine: the engine against per-model loops; '
                    'compile: the training step eager and compiled by torch.compile; '
+                   'autoencoder: its training step eager, compiled and under bf16 autocast; '
                    'scaling: processes x threads for zoo generation; zoo-worker: one run '
                    'of it (started by scaling)')
     p.add_argument('--epochs', type=int, default=1, help='scaling: epochs of the zoo')
@@ -228,6 +262,7 @@ def main(argv=None):
         if dist_env()[0] == 0: print(json.dumps(r))
         return
     if a.what == 'compile': return bench_compile(a.P or (100, 1000))
+    if a.what == 'autoencoder': return bench_autoencoder(steps=5 if a.quick else 20)
     if a.what == 'scaling':
         return bench_scaling(a.P[0] if a.P else (20 if a.quick else 100), a.epochs, a.n_train, a.procs)
     Ps = a.P or ((10, 100) if a.quick else (10, 100, 1000, 5000))
