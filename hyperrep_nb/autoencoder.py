@@ -23,6 +23,8 @@ class AEConfig:
     d_latent: int = 128
     # > 0: a latent of d_token numbers per neuron token ([B, T * d_token]) instead of the compression token's d_latent
     d_token: int = 0
+    # > 0: a latent per neuron token of at least ceil(token size / token_ratio) numbers (and at least d_token)
+    token_ratio: float = 0.
     dropout: float = 0.1
     d_proj: int = 50         # contrastive projection output
     temperature: float = 0.1
@@ -43,7 +45,7 @@ PRESETS = {
                       epochs=500,
                       warmup=10, behaviour=0.),
     # a latent per neuron token, trained to fit (no dropout, small batches): held-out models decode into themselves
-    'token': AEConfig(d_token=32, dropout=0., batch_size=16, epochs=40),
+    'token': AEConfig(d_token=32, token_ratio=2., dropout=0., batch_size=16, epochs=40),
     'tiny': AEConfig(d_model=32, n_heads=2, n_blocks=1, d_ff=64, d_latent=16, epochs=3, batch_size=16,
                      warmup=1),
 }
@@ -63,7 +65,7 @@ def ae_config(preset:str='cpu',  # 'cpu', 'paper', 'token' or 'tiny'
         if isinstance(v, bool) or not isinstance(v, int) or v < 1: raise ValueError(f"{k} must be a whole number >= 1, not {v!r}")
     if c.d_model % c.n_heads: raise ValueError(f"d_model {c.d_model} must be divisible by n_heads {c.n_heads}")
     for k, lo, hi in (('dropout', 0, 1 - 1e-9), ('beta', 0, 1), ('lr', 1e-12, 10), ('wd', 0, 10), ('temperature', 1e-6, 100),
-                      ('behaviour', 0, 1e6), ('grad_clip', 0, 1e9)):
+                      ('behaviour', 0, 1e6), ('grad_clip', 0, 1e9), ('token_ratio', 0, 1e3)):
         v = getattr(c, k)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
             raise ValueError(f"{k} must be a number in [{lo:g}, {hi:g}], not {v!r}")
@@ -108,7 +110,7 @@ class Block(nn.Module):
 
 # %% ../nbs/02_autoencoder.ipynb #61d8f649
 class HyperAE(nn.Module):
-    "Transformer autoencoder of zoo-CNN weights: flat vectors [B, N] <-> latent z [B, D] (D = d_latent, or T * d_token with a latent per token)."
+    "Transformer autoencoder of zoo-CNN weights: flat vectors [B, N] <-> latent z [B, D] (D = d_latent, or the tokens' latents' sum)."
     def __init__(self,
                  c:AEConfig=AEConfig(),  # architecture (see `ae_config`)
                  channels:int=1,  # input channels of the zoo CNN whose weights it encodes
@@ -124,9 +126,16 @@ class HyperAE(nn.Module):
         self.pos_enc = nn.Parameter(torch.randn(1, self.T + 1, c.d_model) * 0.02)
         self.enc = nn.Sequential(*[Block(c) for _ in range(c.n_blocks)])
         self.ln_enc = nn.LayerNorm(c.d_model)
-        self.D = self.T * c.d_token if c.d_token else c.d_latent                  # latent numbers per model
-        self.to_z = nn.Linear(c.d_model, c.d_token or c.d_latent)
-        self.from_z = nn.Linear(c.d_token, c.d_model) if c.d_token else nn.Linear(c.d_latent, self.T * c.d_model)
+        # a latent per token: each layer's width, at least d_token and its token size / token_ratio; else one of d_latent
+        self.widths = ([max(c.d_token, math.ceil(s / c.token_ratio) if c.token_ratio else 0) for _, _, s in self.spans]
+                       if c.d_token or c.token_ratio else None)
+        self.per_token = self.widths is not None
+        self.D = (sum((b - a) * k for (a, b, _), k in zip(self.spans, self.widths)) if self.per_token
+                  else c.d_latent)                                                  # latent numbers per model
+        self.to_z = (nn.ModuleList([nn.Linear(c.d_model, k) for k in self.widths]) if self.per_token
+                     else nn.Linear(c.d_model, c.d_latent))
+        self.from_z = (nn.ModuleList([nn.Linear(k, c.d_model) for k in self.widths]) if self.per_token
+                       else nn.Linear(c.d_latent, self.T * c.d_model))
         self.pos_dec = nn.Parameter(torch.randn(1, self.T, c.d_model) * 0.02)
         self.dec = nn.Sequential(*[Block(c) for _ in range(c.n_blocks)])
         self.ln_dec = nn.LayerNorm(c.d_model)
@@ -140,12 +149,16 @@ class HyperAE(nn.Module):
         x = torch.cat([e(tok[:, a:b, :s]) for e, (a, b, s) in zip(self.embed, self.spans)], 1)   # [B, T, d]
         x = torch.cat([self.comp.expand(len(x), -1, -1), x], 1) + self.pos_enc                   # [B, T+1, d]
         h = self.ln_enc(self.enc(x))                                                             # [B, T+1, d]
-        if self.c.d_token: return torch.tanh(self.to_z(h[:, 1:])).flatten(1)                     # [B, T * d_token]
-        return torch.tanh(self.to_z(h[:, 0]))                                                    # [B, d_latent]
+        if not self.per_token: return torch.tanh(self.to_z(h[:, 0]))                             # [B, d_latent]
+        return torch.cat([torch.tanh(f(h[:, 1 + a:1 + b])).flatten(1)                           # [B, n_l * w_l]
+                          for f, (a, b, _) in zip(self.to_z, self.spans)], 1)                    # [B, D]
 
     def decode(self, z:torch.Tensor)->torch.Tensor:
         "Latents z [B, D] -> flat vectors [B, N]."
-        x = self.from_z(z.view(len(z), self.T, -1) if self.c.d_token else z).view(len(z), self.T, -1)   # [B, T, d]
+        if self.per_token:
+            z_l = z.split([(b - a) * k for (a, b, _), k in zip(self.spans, self.widths)], 1)   # [B, n_l * w_l] each
+            x = torch.cat([f(zl.view(len(z), b - a, -1)) for f, zl, (a, b, _) in zip(self.from_z, z_l, self.spans)], 1)
+        else: x = self.from_z(z).view(len(z), self.T, -1)                                         # [B, T, d]
         x = x + self.pos_dec
         x = self.ln_dec(self.dec(x))
         D = token_layout(self.channels).D

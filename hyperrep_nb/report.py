@@ -426,9 +426,10 @@ def _md_fidelity(rep:dict)->list:
          '|---|---|---|---|---|---|---|---|---|']
     size = lambda n: f" ({n} numbers)" if n else ''
     fit = rep.get('fit') or {}
-    tok = (fit.get('config') or {}).get('d_token')
+    cf = fit.get('config') or {}
+    tok = cf.get('d_token') or cf.get('token_ratio')
     rows = ({k + size(lw[k].get('latent')): lw[k] for k in ('LWLN', 'no LWLN')}
-            | ({f"S_FIT's ({fit.get('latent') or '?'} numbers{f', {tok} per token' if tok else ''}; last epoch)":
+            | ({f"S_FIT's ({fit.get('latent') or '?'} numbers{', a latent per token' if tok else ''}; last epoch)":
                 fit['test']} if fit else {})
             | {f"linear code ({k}, {v['k']} numbers)": v for k, v in rep.get('linear', {}).items()})
     for k, r in rows.items():

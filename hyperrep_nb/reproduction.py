@@ -50,7 +50,8 @@ class ReproConfig:
     gmm_components: int = 8          # S_GMM30's mixture components
     fit_epochs: int = 40             # S_FIT's autoencoder: epochs, kept at the last (0: no S_FIT)
     fit_batch: int = 16              # its batch size
-    fit_token: int = 32              # its latent numbers per neuron token (0: one compression token)
+    fit_token: int = 32              # its latent numbers per neuron token, at least (0 and no fit_ratio: one compression token)
+    fit_ratio: float = 2.            # and at least a token's size / fit_ratio (conv2's 201-number tokens: 101)
     # S_FIT's kernel scale (S_CKDE30's sampler around that autoencoder's anchors)
     fit_h: float = 0.3
     pca_k: int = 64                  # B_pca's principal components
@@ -211,7 +212,8 @@ def _source(c:ReproConfig, ds:str, out:Path, st:Stages, run:Run):
 def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, d:Path, run:Run, progress:bool):
     "S_FIT's autoencoder, fitted to its anchors and kept at its last epoch, into d/ae_fit.pt; what it reconstructs into d/fit.json."
     data = align_data(zoo_dataset(zoo, epochs=c.window))
-    cfg = _ae_cfg(c, epochs=c.fit_epochs, batch_size=c.fit_batch, dropout=0.0, d_token=c.fit_token)
+    cfg = _ae_cfg(c, epochs=c.fit_epochs, batch_size=c.fit_batch, dropout=0.0, d_token=c.fit_token,
+                  token_ratio=c.fit_ratio)
     t = time.time()
     ae, info = train_ae(data, cfg, out=d/'ae_fit.pt', seed=c.seed, device=run.device, progress=progress,
                         keep='last',
