@@ -21,7 +21,7 @@ class AEConfig:
     n_blocks: int = 2        # per side
     d_ff: int = 256
     d_latent: int = 128
-    # > 0: a latent of d_token numbers per neuron token ([B, T * d_token]) instead of the compression token's d_latent
+    # > 0: a latent of at least d_token numbers per neuron token instead of the compression token's d_latent
     d_token: int = 0
     # > 0: a latent per neuron token of at least ceil(token size / token_ratio) numbers (and at least d_token)
     token_ratio: float = 0.
@@ -38,6 +38,10 @@ class AEConfig:
     # weight of the behavioural term (`03_lwln`): decoded models' logits vs the originals'; 0 = off
     behaviour: float = 0.01
     probe: int = 32          # training images per step for the behavioural term
+
+    @property
+    def per_token(self)->bool:  # a latent per neuron token (d_token or token_ratio set), not one compression token
+        return bool(self.d_token or self.token_ratio)
 
 PRESETS = {
     'cpu': AEConfig(),
@@ -128,13 +132,13 @@ class HyperAE(nn.Module):
         self.ln_enc = nn.LayerNorm(c.d_model)
         # a latent per token: each layer's width, at least d_token and its token size / token_ratio; else one of d_latent
         self.widths = ([max(c.d_token, math.ceil(s / c.token_ratio) if c.token_ratio else 0) for _, _, s in self.spans]
-                       if c.d_token or c.token_ratio else None)
-        self.per_token = self.widths is not None
-        self.D = (sum((b - a) * k for (a, b, _), k in zip(self.spans, self.widths)) if self.per_token
-                  else c.d_latent)                                                  # latent numbers per model
-        self.to_z = (nn.ModuleList([nn.Linear(c.d_model, k) for k in self.widths]) if self.per_token
+                       if c.per_token else None)
+        # latent numbers per layer (n_l tokens x w_l) and per model
+        self.z_sizes = [(b - a) * k for (a, b, _), k in zip(self.spans, self.widths)] if c.per_token else None
+        self.D = sum(self.z_sizes) if c.per_token else c.d_latent
+        self.to_z = (nn.ModuleList([nn.Linear(c.d_model, k) for k in self.widths]) if c.per_token
                      else nn.Linear(c.d_model, c.d_latent))
-        self.from_z = (nn.ModuleList([nn.Linear(k, c.d_model) for k in self.widths]) if self.per_token
+        self.from_z = (nn.ModuleList([nn.Linear(k, c.d_model) for k in self.widths]) if c.per_token
                        else nn.Linear(c.d_latent, self.T * c.d_model))
         self.pos_dec = nn.Parameter(torch.randn(1, self.T, c.d_model) * 0.02)
         self.dec = nn.Sequential(*[Block(c) for _ in range(c.n_blocks)])
@@ -149,14 +153,14 @@ class HyperAE(nn.Module):
         x = torch.cat([e(tok[:, a:b, :s]) for e, (a, b, s) in zip(self.embed, self.spans)], 1)   # [B, T, d]
         x = torch.cat([self.comp.expand(len(x), -1, -1), x], 1) + self.pos_enc                   # [B, T+1, d]
         h = self.ln_enc(self.enc(x))                                                             # [B, T+1, d]
-        if not self.per_token: return torch.tanh(self.to_z(h[:, 0]))                             # [B, d_latent]
+        if not self.c.per_token: return torch.tanh(self.to_z(h[:, 0]))                             # [B, d_latent]
         return torch.cat([torch.tanh(f(h[:, 1 + a:1 + b])).flatten(1)                           # [B, n_l * w_l]
                           for f, (a, b, _) in zip(self.to_z, self.spans)], 1)                    # [B, D]
 
     def decode(self, z:torch.Tensor)->torch.Tensor:
         "Latents z [B, D] -> flat vectors [B, N]."
-        if self.per_token:
-            z_l = z.split([(b - a) * k for (a, b, _), k in zip(self.spans, self.widths)], 1)   # [B, n_l * w_l] each
+        if self.c.per_token:
+            z_l = z.split(self.z_sizes, 1)                                                    # [B, n_l * w_l] each
             x = torch.cat([f(zl.view(len(z), b - a, -1)) for f, zl, (a, b, _) in zip(self.from_z, z_l, self.spans)], 1)
         else: x = self.from_z(z).view(len(z), self.T, -1)                                         # [B, T, d]
         x = x + self.pos_dec

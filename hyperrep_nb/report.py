@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from .infra import BadFileError, load_checked, read_json
 from .kde_sampling import front_at, plot_accuracies, plot_latent, plot_front
+from .autoencoder import AEConfig
 from .stats import bootstrap_ci, summarize, welch, diff_ci, at_least
 
 # %% ../nbs/05b_report.ipynb #1cd415ab
@@ -426,8 +427,7 @@ def _md_fidelity(rep:dict)->list:
          '|---|---|---|---|---|---|---|---|---|']
     size = lambda n: f" ({n} numbers)" if n else ''
     fit = rep.get('fit') or {}
-    cf = fit.get('config') or {}
-    tok = cf.get('d_token') or cf.get('token_ratio')
+    tok = AEConfig(**fit['config']).per_token if fit.get('config') else False
     rows = ({k + size(lw[k].get('latent')): lw[k] for k in ('LWLN', 'no LWLN')}
             | ({f"S_FIT's ({fit.get('latent') or '?'} numbers{', a latent per token' if tok else ''}; last epoch)":
                 fit['test']} if fit else {})
