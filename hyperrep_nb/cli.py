@@ -17,7 +17,7 @@ from .infra import (
     differences, BadFileError, load_checked, writer_lock, MAX_COUNT, MAX_SEED, atomic_save, atomic_json,
     atomic_bytes, check_output, replace_folder, check_device, staging_folder, dist_env)
 from .data import DataError, load_dataset, read_images, DATASETS
-from .tokens import zoo_dataset, align_data, Augment
+from .tokens import zoo_dataset, align_data, Augment, NO_AUGMENT
 from .autoencoder import PRESETS, ae_config, AE_FORMAT
 from .train import train_ae, lwln_experiment, reconstruction_report, load_ae, check_compatible
 from .kde_sampling import (
@@ -146,6 +146,9 @@ def _ae_parsers(sub):
                    help='plain MSE instead of the layer-wise normalised loss')
     p.add_argument('--no-augment', action='store_true',
                    help='no permutation or erasing: what a latent per token needs (--preset token)')
+    p.add_argument('--keep', default='best', choices=('best', 'function', 'last'),
+                   help="the epoch kept: the lowest validation loss, the validation models' outputs closest to "
+                        "their originals', or the last")
     p.add_argument('--out', required=True, help='autoencoder file (resumed if it exists)')
     p.set_defaults(run=run_train_ae)
     p = sub.add_parser('lwln', help='the LWLN experiment: the same autoencoder with and without LWLN')
@@ -171,7 +174,7 @@ def run_train_ae(a):
     with writer_lock(a.out):
         ae, info = train_ae(data, _config(a), lwln=not a.no_lwln, out=a.out, seed=a.seed, device=a.device,
                             progress=not a.quiet, target=a.target, source=_data_source(a), restart=a.force,
-                            augment=Augment(permute=False, erase_p=0.) if a.no_augment else Augment())
+                            augment=NO_AUGMENT if a.no_augment else Augment(), keep=a.keep)
     r = reconstruction_report(ae, data, zoo.recipe, device=a.device)
     # read again only after a --force
     if old is not None: say_replaced(a.out, old, _settings_of(a.out, 'run'), 'autoencoder')

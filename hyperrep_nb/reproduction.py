@@ -17,7 +17,7 @@ from .infra import (
     atomic_json, atomic_save, atomic_text, writer_lock, read_json, dist_env, dist_init, barrier, check_number,
     MAX_COUNT, check_output, check_device)
 from .data import load_dataset, DataError
-from .tokens import zoo_dataset, align_data, Augment
+from .tokens import zoo_dataset, align_data, NO_AUGMENT
 from .autoencoder import AEConfig, ae_config
 from .train import (
     lwln_experiment, load_ae, train_ae, reconstruction_report, fidelity_summary, _side_by_side)
@@ -217,7 +217,7 @@ def _fit_ae(c:ReproConfig, zoo:Zoo, zoo_file:Path, d:Path, run:Run, progress:boo
     t = time.time()
     ae, info = train_ae(data, cfg, out=d/'ae_fit.pt', seed=c.seed, device=run.device, progress=progress,
                         keep='last',
-                        augment=Augment(permute=False, erase_p=0.0),
+                        augment=NO_AUGMENT,
                         source=dict(zoo=str(zoo_file.resolve()), window=list(c.window)))
     images = load_dataset(zoo.recipe.dataset).test
     r = {s: reconstruction_report(ae, data, zoo.recipe, images, split=s, device=run.device)

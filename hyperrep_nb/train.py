@@ -101,7 +101,7 @@ class _Fit:
     target:str                  # 'input' or 'view'
     images:torch.Tensor         # training images for the behavioural term [n, C, 28, 28] (or None)
     probe:tuple                 # (validation probe's patches, the originals' logits on it [M, 256, 10]) or (None, None)
-    keep:str                    # 'best' or 'last'
+    keep:str                    # 'best', 'function' or 'last'
     settings:dict               # kept in the file; a resumed run must have the same
     out:Path                    # where checkpoints go (None: nowhere)
     source:dict                 # where the data came from
@@ -170,7 +170,11 @@ def _check_run(c:AEConfig, n_train:int, world:int, target:str, keep:str)->None:
         raise ValueError(f"{n_train} training checkpoints for {world} process(es): every process "
                          "needs at least two per batch")
     if target not in ('input', 'view'): raise ValueError(f"target must be 'input' or 'view', not {target!r}")
-    if keep not in ('best', 'last'): raise ValueError(f"keep must be 'best' or 'last', not {keep!r}")
+    if keep not in ('best', 'function', 'last'):
+        raise ValueError(f"keep must be 'best', 'function' or 'last', not {keep!r}")
+    if keep == 'function' and not c.behaviour:
+        raise ValueError("keep='function' compares the validation models' outputs on the probe images: "
+                         "set behaviour > 0")
 
 
 # %% ../nbs/03a_train.ipynb #99c3fd14
@@ -242,9 +246,10 @@ def _train_epoch(f:_Fit, s:_State, e:int)->dict:  # {loss, rec, con, beh}: means
 
 # %% ../nbs/03a_train.ipynb #956934c5
 def _end_epoch(f:_Fit, s:_State, e:int, tot:dict)->dict:  # the validation's numbers
-    "Validate after epoch `e`, add it to the history, and keep it if it is the best so far (or with keep='last')."
+    "Validate after epoch `e`, add it to the history, and keep it if it is the best so far by the validation loss (keep='best'), by the reconstructed validation models' outputs alone (keep='function'), or always (keep='last')."
     val = validate(s.ae, f.data.w['val'], f.loss_sigma, x=f.probe[0], act=f.data.recipe.act, target=f.probe[1])
-    crit = val['rec'] + f.c.behaviour / f.c.beta * val.get('beh', 0.)       # the validation loss (no contrastive term)
+    # the validation loss (no contrastive term), or how far the held-out models' reconstructions compute another function
+    crit = val['beh'] if f.keep == 'function' else val['rec'] + f.c.behaviour / f.c.beta * val.get('beh', 0.)
     s.hist.append(dict(epoch=e + 1, **tot, val_rec=val['rec'], val_mse=val['mse'], val_r2=val['r2'],
                        val_beh=val.get('beh')))
     if crit < s.best or f.keep == 'last':
@@ -266,9 +271,9 @@ def train_ae(data:WeightData,  # the zoo's checkpoints, split by model (`zoo_dat
              source:dict=None,  # where the data came from (zoo file, window), kept in the file
              images:torch.Tensor=None,  # images [n, C, 28, 28] for the behavioural term
              restart:bool=False,  # start over; the file in `out` is replaced once done (default: resume)
-             keep:str='best',  # the epoch kept: 'best' (lowest validation loss) or 'last'
+             keep:str='best',  # the epoch kept: 'best' (lowest validation loss), 'function' (validation outputs closest) or 'last'
             )->tuple:  # (best HyperAE, info dict)
-    "Train a hyper-representation autoencoder, keeping the checkpoint with the lowest validation loss (or the last); under torchrun, with DDP."
+    "Train a hyper-representation autoencoder, keeping the epoch `keep` names (default: the lowest validation loss); under torchrun, with DDP."
     c = config
     # an autoencoder file there resumes (its run is checked), anything else is refused
     if out is not None: out = check_output(out, fmt=AE_FORMAT, force=True, what='out')

@@ -51,7 +51,7 @@ res = dict(settings=dict(**{k: v for k, v in kv.items()}, permute=aug.permute, e
            decoded_train=dict(acc=round(m_dec['acc'].mean().item(), 4), iou_within=round(m_dec['iou_within'].median().item(), 3),
                               rel_within=round(m_dec['rel_within'].median().item(), 3)),
            agree_own=round((predictions(rec, test[0]) == predictions(held, test[0])).float().mean().item(), 4))
-for m, h in (('ckde30', 0.5), ('ckde30', 1.0), ('ckde', 1.0), ('gmm', 1.0)):
+for m, h in (('ckde30', 0.3), ('ckde30', 0.5), ('ckde30', 1.0), ('ckde', 1.0), ('gmm', 1.0)):
     try: w, _ = sample_models(ae, make_sampler(m, z, props['test_acc'], h=h), 40, seed=0)
     except ValueError as err: res[f'{m}_h{h}'] = str(err); continue
     r = memorization(w, ys)
