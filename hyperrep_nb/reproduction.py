@@ -52,8 +52,8 @@ class ReproConfig:
     fit_batch: int = 16              # its batch size
     fit_token: int = 32              # its latent numbers per neuron token, at least (0 and no fit_ratio: one compression token)
     fit_ratio: float = 2.            # and at least a token's size / fit_ratio (conv2's 201-number tokens: 101)
-    # S_FIT's kernel scale (S_CKDE30's sampler around that autoencoder's anchors)
-    fit_h: float = 0.3
+    # S_FIT's kernel scale (S_CKDE30's sampler around that autoencoder's anchors): 300 models give 315 anchors
+    fit_h: float = 0.15
     pca_k: int = 64                  # B_pca's principal components
     noise_sigma: float = 0.1         # the B_noise population that is fine-tuned (the front uses a grid)
     finetune_epochs: int = 25
@@ -77,7 +77,7 @@ REPRO_PRESETS = {
                          transfer_models=100, transfer_epochs=50, transfer_n_train=None),
     'quick': ReproConfig(zoo_models=60, zoo_epochs=10, window=(6, 10), ae_epochs=15, ae_probe=16,
                          n_samples=20, finetune_epochs=2, short_epochs=None, epochs=(0, 1, 2), fit_epochs=60,
-                         transfer=()),
+                         fit_h=0.3, transfer=()),          # 60 models, 63 anchors: a wider kernel
     'tiny': ReproConfig(zoo_models=12, zoo_epochs=4, window=(2, 4), ae='tiny', ae_epochs=2, n_samples=6,
                         finetune_epochs=2, short_epochs=1, fit_epochs=2,
                         epochs=(0, 1, 2), transfer_models=3, transfer_epochs=1, transfer_n_train=200),
