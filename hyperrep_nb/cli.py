@@ -19,7 +19,7 @@ from .infra import (
 from .data import DataError, load_dataset, read_images, DATASETS
 from .tokens import zoo_dataset, align_data, Augment, NO_AUGMENT
 from .autoencoder import PRESETS, ae_config, AE_FORMAT
-from .train import train_ae, lwln_experiment, reconstruction_report, load_ae, check_compatible
+from .train import train_ae, lwln_experiment, reconstruction_report, load_ae, check_compatible, KEEPS
 from .kde_sampling import (
     METHODS, POP_FORMAT, training_anchors, make_sampler, sample_models, select_models, yardstick,
     memorization, quantiles, save_population, load_population, to_state_dicts, ensemble_acc,
@@ -146,7 +146,7 @@ def _ae_parsers(sub):
                    help='plain MSE instead of the layer-wise normalised loss')
     p.add_argument('--no-augment', action='store_true',
                    help='no permutation or erasing: what a latent per token needs (--preset token)')
-    p.add_argument('--keep', default='best', choices=('best', 'function', 'last'),
+    p.add_argument('--keep', default='best', choices=KEEPS,
                    help="the epoch kept: the lowest validation loss, the validation models' outputs closest to "
                         "their originals', or the last")
     p.add_argument('--out', required=True, help='autoencoder file (resumed if it exists)')
